@@ -1,0 +1,109 @@
+package train
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Record is one line of metrics.jsonl: a logged optimizer step, or an
+// evaluation (KNNTop1 set) of the online kNN monitor.
+type Record struct {
+	Step      int      `json:"step"`
+	Epoch     int      `json:"epoch"`
+	Loss      float64  `json:"loss"`
+	LR        float64  `json:"lr"`
+	ImagesSec float64  `json:"images_per_sec"`
+	Elapsed   float64  `json:"elapsed_s"`
+	KNNTop1   *float64 `json:"knn_top1,omitempty"`
+	KNNTop5   *float64 `json:"knn_top5,omitempty"`
+}
+
+// MetricsLog appends Records to a JSON-lines file.
+type MetricsLog struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+// OpenMetrics opens path for appending (creating it). On resume the file
+// is first truncated to the records with Step <= keepUpTo, so a resumed
+// run's log equals an uninterrupted one.
+func OpenMetrics(path string, keepUpTo int) (*MetricsLog, error) {
+	old, err := ReadMetrics(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	m := &MetricsLog{path: path, f: f, w: bufio.NewWriter(f)}
+	for _, r := range old {
+		if r.Step <= keepUpTo {
+			if err := m.Write(r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, m.Flush()
+}
+
+// Write appends one record.
+func (m *MetricsLog) Write(r Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	b = append(b, '\n')
+	if _, err := m.w.Write(b); err != nil {
+		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	return nil
+}
+
+// Flush writes buffered records to the file.
+func (m *MetricsLog) Flush() error {
+	if err := m.w.Flush(); err != nil {
+		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	return nil
+}
+
+// Close flushes and closes the file.
+func (m *MetricsLog) Close() error {
+	err := m.Flush()
+	if cerr := m.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("metrics %s: %w", m.path, cerr)
+	}
+	return err
+}
+
+// ReadMetrics reads every record of a metrics.jsonl file.
+func ReadMetrics(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,43 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestMetricsResumeTruncatesAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.jsonl")
+	m, err := OpenMetrics(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := 0.42
+	for s := 1; s <= 10; s++ {
+		m.Write(Record{Step: s, Loss: 5 - float64(s)/10, LR: 0.1})
+	}
+	m.Write(Record{Step: 10, KNNTop1: &acc})
+	m.Close()
+	// A resume from step 6 keeps steps 1..6 only.
+	m, err = OpenMetrics(path, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	recs, err := ReadMetrics(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 6 || recs[5].Step != 6 || recs[5].Loss != 5-0.6 {
+		t.Fatalf("after resume at 6: %d records, last %+v", len(recs), recs[len(recs)-1])
+	}
+	png := filepath.Join(dir, "loss.png")
+	if err := PlotCurves(png, append(recs, Record{Step: 6, KNNTop1: &acc})); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil || len(b) < 1000 || string(b[1:4]) != "PNG" {
+		t.Fatalf("loss.png: %d bytes, err %v", len(b), err)
+	}
+}
