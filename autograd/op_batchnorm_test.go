@@ -1,0 +1,108 @@
+package autograd
+
+import (
+	"strings"
+	"testing"
+
+	"contrastive/tensor"
+)
+
+func TestBatchNormMatchesTorch(t *testing.T) {
+	f := loadConvFixture(t, "conv_batchnorm.safetensors")
+	cases := fixtureCases(f, "bn")
+	if len(cases) < 6 {
+		t.Fatalf("conv_batchnorm.safetensors holds %d cases, want 6 (re-run `%s`)", len(cases), convFixtureScript)
+	}
+	for _, pre := range cases {
+		name := strings.TrimSuffix(strings.TrimPrefix(pre, "bn/"), "/")
+		t.Run(name, func(t *testing.T) {
+			training := strings.HasSuffix(name, "/train")
+			op := BatchNorm
+			if strings.Contains(name, "relu") {
+				op = BatchNormReLU
+			}
+			x := Param(fixtureTensor(t, f, pre+"x"))
+			gamma := Param(fixtureTensor(t, f, pre+"gamma"))
+			beta := Param(fixtureTensor(t, f, pre+"beta"))
+			st := NewBatchNormState(gamma.Shape()[0])
+			st.RunningMean = fixtureTensor(t, f, pre+"running_mean_in")
+			st.RunningVar = fixtureTensor(t, f, pre+"running_var_in")
+			y := op(x, gamma, beta, st, training)
+			expectClose(t, "y", y.Data, fixtureTensor(t, f, pre+"y"), 1e-4)
+			expectClose(t, "running_mean", st.RunningMean, fixtureTensor(t, f, pre+"running_mean"), 1e-5)
+			expectClose(t, "running_var", st.RunningVar, fixtureTensor(t, f, pre+"running_var"), 1e-5)
+			wantTracked := int64(0)
+			if training {
+				wantTracked = 1
+			}
+			if st.NumBatchesTracked != wantTracked {
+				t.Errorf("NumBatchesTracked = %d, want %d", st.NumBatchesTracked, wantTracked)
+			}
+			BackwardWith(y, fixtureTensor(t, f, pre+"dy"))
+			expectClose(t, "dx", x.Grad, fixtureTensor(t, f, pre+"dx"), 1e-4)
+			expectClose(t, "dgamma", gamma.Grad, fixtureTensor(t, f, pre+"dgamma"), 1e-4)
+			expectClose(t, "dbeta", beta.Grad, fixtureTensor(t, f, pre+"dbeta"), 1e-4)
+			Free(y)
+		})
+	}
+}
+
+// TestBatchNormLargeMean checks the one-pass statistics where the mean is
+// far larger than the spread (E[x²] − E[x]² would lose every digit in
+// float32 without the shift).
+func TestBatchNormLargeMean(t *testing.T) {
+	const m, c = 1000, 3
+	x := tensor.New(m, c)
+	for i := 0; i < m; i++ {
+		for j := 0; j < c; j++ {
+			x.Data[i*c+j] = 1000 + float32(j+1)*float32(i%2*2-1) // ±(j+1) around 1000
+		}
+	}
+	st := NewBatchNormState(c)
+	y := BatchNorm(Const(x), nil, nil, st, true)
+	for j := 0; j < c; j++ {
+		wantMean := 0.1 * 1000.0
+		wantVar := 0.9 + 0.1*float64((j+1)*(j+1))*m/(m-1)
+		if d := float64(st.RunningMean.Data[j]) - wantMean; d > 1e-3 || d < -1e-3 {
+			t.Errorf("running_mean[%d] = %v, want %v", j, st.RunningMean.Data[j], wantMean)
+		}
+		if d := float64(st.RunningVar.Data[j]) - wantVar; d > 1e-4 || d < -1e-4 {
+			t.Errorf("running_var[%d] = %v, want %v", j, st.RunningVar.Data[j], wantVar)
+		}
+		// normalised values are ±1 up to eps
+		if got := y.Data.Data[j]; got > -0.99 || got < -1.01 {
+			t.Errorf("y[0][%d] = %v, want ≈ −1", j, got)
+		}
+	}
+}
+
+func TestBatchNormEvalWithoutState(t *testing.T) {
+	// nil state: batch statistics even in eval mode (track_running_stats=False)
+	x := tensor.FromSlice([]float32{1, 10, 3, 30}, 2, 2)
+	y := BatchNorm(Const(x), nil, nil, nil, false)
+	want := []float32{-1, -1, 1, 1}
+	for i, v := range y.Data.Data {
+		if d := v - want[i]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("y = %v, want ≈ %v", y.Data.Data, want)
+		}
+	}
+}
+
+func TestBatchNormPanics(t *testing.T) {
+	for i, fn := range []func(){
+		func() { BatchNorm(Const(tensor.New(1, 4)), nil, nil, NewBatchNormState(4), true) },                  // one value per channel
+		func() { BatchNorm(Const(tensor.New(2, 4)), Const(tensor.New(3)), nil, NewBatchNormState(4), true) }, // gamma
+		func() { BatchNorm(Const(tensor.New(2, 4)), nil, nil, NewBatchNormState(5), false) },                 // state
+		func() { BatchNormReLU(Const(tensor.New(4)), nil, nil, nil, true) },                                  // rank 1
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, "autograd.BatchNorm") {
+					t.Errorf("case %d: panic %v, want one naming autograd.BatchNorm", i, r)
+				}
+			}()
+			fn()
+		}()
+	}
+}

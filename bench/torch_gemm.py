@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Time PyTorch SGEMM on the CPU: the baseline for `contrastive bench gemm`.
+
+Usage: /usr/bin/python3 bench/torch_gemm.py [--size 2048] [--threads N] [--repeats 5]
+
+Prints one JSON object with the same fields as `contrastive bench gemm
+--json`, one entry per PyTorch path:
+
+    {"op": "sgemm", "m": 2048, "n": 2048, "k": 2048, "threads": 2,
+     "torch_mm": {"gflops": ..., "seconds": ...},   # torch.mm -> OpenBLAS
+     "mkldnn":   {"gflops": ..., "seconds": ...}}   # nn.Linear on oneDNN
+
+torch.mm runs on the OpenBLAS Debian's python3-torch links against. On this
+AMD Zen CPU OpenBLAS's runtime detection picks a Zen (AVX2) kernel; with
+OPENBLAS_CORETYPE=SkylakeX it uses its AVX-512 kernel, which is the fair
+comparison for the AVX-512 Go kernel. The script sets OPENBLAS_CORETYPE
+(unless already set) before importing torch, for this benchmark only.
+The oneDNN path converts an nn.Linear(k, n) with torch.utils.mkldnn.to_mkldnn
+and feeds it an m×k mkldnn tensor (y = x·Wᵀ, the same 2·m·n·k flops).
+
+Each figure is the best of --repeats timed runs after a warm-up run.
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+
+import torch  # noqa: E402  (after OPENBLAS_CORETYPE)
+import torch.utils.mkldnn  # noqa: E402
+
+
+def best_seconds(fn, repeats):
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def entry(seconds, flops):
+    return {"gflops": round(flops / seconds / 1e9, 1), "seconds": seconds}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=2048, help="m = n = k")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    m = n = k = args.size
+    flops = 2.0 * m * n * k
+    a = torch.randn(m, k)
+    b = torch.randn(k, n)
+    c = torch.empty(m, n)
+    mm = best_seconds(lambda: torch.mm(a, b, out=c), args.repeats)
+
+    out = {
+        "op": "sgemm", "m": m, "n": n, "k": k,
+        "impl": "torch/openblas(" + os.environ["OPENBLAS_CORETYPE"] + ")",
+        "threads": torch.get_num_threads(),
+        "torch_mm": entry(mm, flops),
+    }
+    if torch.backends.mkldnn.is_available():
+        with torch.no_grad():
+            lin = torch.utils.mkldnn.to_mkldnn(torch.nn.Linear(k, n, bias=False))
+            x = a.to_mkldnn()
+            dnn = best_seconds(lambda: lin(x), args.repeats)
+        out["mkldnn"] = entry(dnn, flops)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+package kernels
+
+import (
+	"fmt"
+
+	"contrastive/internal/parallel"
+)
+
+// Conv2dShape describes a 2-D convolution over NHWC activations with a
+// square kernel, the same stride along both axes and the same zero padding
+// on every side (PyTorch's nn.Conv2d with groups=1, dilation=1).
+//
+//	x  [N, H, W, C]      input activations (NHWC)
+//	w  [OC, C, KH, KW]   weights as torchvision stores them (OIHW)
+//	wk [KH·KW·C, OC]     the weights repacked by PackConvWeights (HWIO)
+//	y  [N, OH, OW, OC]   output, OH = (H + 2·Pad − KH)/Stride + 1
+//
+// In NHWC the convolution is one GEMM: Y[N·OH·OW, OC] = col · wk, where
+// row (n, oh, ow) of col[N·OH·OW, KH·KW·C] holds the KH·KW input pixels
+// (each a contiguous C-vector) under that output position.
+type Conv2dShape struct {
+	N, H, W, C  int
+	OC, KH, KW  int
+	Stride, Pad int
+}
+
+// OutH returns the output height.
+func (s Conv2dShape) OutH() int { return (s.H+2*s.Pad-s.KH)/s.Stride + 1 }
+
+// OutW returns the output width.
+func (s Conv2dShape) OutW() int { return (s.W+2*s.Pad-s.KW)/s.Stride + 1 }
+
+// Rows returns N·OH·OW, the row count of the convolution's GEMM.
+func (s Conv2dShape) Rows() int { return s.N * s.OutH() * s.OutW() }
+
+// K returns KH·KW·C, the inner dimension of the convolution's GEMM.
+func (s Conv2dShape) K() int { return s.KH * s.KW * s.C }
+
+// FLOPs returns the floating-point operations of the forward pass
+// (2·N·OH·OW·OC·KH·KW·C); backward-data and backward-weights cost the same.
+func (s Conv2dShape) FLOPs() float64 {
+	return 2 * float64(s.Rows()) * float64(s.OC) * float64(s.K())
+}
+
+// Validate reports whether the shape describes a convolution with a
+// non-empty output.
+func (s Conv2dShape) Validate() error {
+	switch {
+	case s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.OC < 1 || s.KH < 1 || s.KW < 1:
+		return fmt.Errorf("non-positive size in %+v", s)
+	case s.Stride < 1:
+		return fmt.Errorf("stride %d < 1", s.Stride)
+	case s.Pad < 0:
+		return fmt.Errorf("negative padding %d", s.Pad)
+	case s.H+2*s.Pad < s.KH || s.W+2*s.Pad < s.KW:
+		return fmt.Errorf("kernel %dx%d larger than padded input %dx%d", s.KH, s.KW, s.H+2*s.Pad, s.W+2*s.Pad)
+	}
+	return nil
+}
+
+// pointwise reports whether the convolution is a plain GEMM on x
+// (1×1 kernel, stride 1, no padding): col would be x itself.
+func (s Conv2dShape) pointwise() bool {
+	return s.KH == 1 && s.KW == 1 && s.Stride == 1 && s.Pad == 0
+}
+
+// ConvChunkBytes bounds the im2col scratch matrix: the convolution GEMMs
+// run over chunks of whole images whose col rows fit in this many bytes
+// (at least one image per chunk, whatever its size).
+var ConvChunkBytes = 2 << 20
+
+// imagesPerChunk returns how many images one im2col chunk holds.
+func (s Conv2dShape) imagesPerChunk() int {
+	per := s.OutH() * s.OutW() * s.K() * 4
+	return max(1, min(s.N, ConvChunkBytes/max(per, 1)))
+}
+
+// ConvScratchLen returns the length of the scratch slice Conv2dForward and
+// Conv2dBackward need for s (0 for a pointwise convolution).
+func ConvScratchLen(s Conv2dShape) int {
+	if s.pointwise() {
+		return 0
+	}
+	return s.imagesPerChunk() * s.OutH() * s.OutW() * s.K()
+}
+
+func (s Conv2dShape) mustValidate(op string) {
+	if err := s.Validate(); err != nil {
+		panic(fmt.Sprintf("kernels.%s: %v", op, err))
+	}
+}
+
+func needLen(op, what string, got, want int) {
+	if got < want {
+		panic(fmt.Sprintf("kernels.%s: %s has %d elements, want %d", op, what, got, want))
+	}
+}
+
+// PackConvWeights repacks torchvision weights w [OC, C, KH, KW] into
+// wk [KH·KW·C, OC], the GEMM operand whose row order matches im2col:
+//
+//	wk[(kh·KW + kw)·C + c][oc] = w[oc][c][kh][kw]
+func PackConvWeights(s Conv2dShape, w, wk []float32) {
+	const op = "PackConvWeights"
+	s.mustValidate(op)
+	needLen(op, "w", len(w), s.OC*s.K())
+	needLen(op, "wk", len(wk), s.OC*s.K())
+	khw := s.KH * s.KW
+	for oc := 0; oc < s.OC; oc++ {
+		src := w[oc*s.K() : (oc+1)*s.K()]
+		for c := 0; c < s.C; c++ {
+			for p := 0; p < khw; p++ {
+				wk[(p*s.C+c)*s.OC+oc] = src[c*khw+p]
+			}
+		}
+	}
+}
+
+// UnpackConvWeightsGrad accumulates a weight gradient in the packed layout
+// dwk [KH·KW·C, OC] into dw [OC, C, KH, KW]:
+//
+//	dw[oc][c][kh][kw] += dwk[(kh·KW + kw)·C + c][oc]
+func UnpackConvWeightsGrad(s Conv2dShape, dwk, dw []float32) {
+	const op = "UnpackConvWeightsGrad"
+	s.mustValidate(op)
+	needLen(op, "dwk", len(dwk), s.OC*s.K())
+	needLen(op, "dw", len(dw), s.OC*s.K())
+	khw := s.KH * s.KW
+	for oc := 0; oc < s.OC; oc++ {
+		dst := dw[oc*s.K() : (oc+1)*s.K()]
+		for c := 0; c < s.C; c++ {
+			for p := 0; p < khw; p++ {
+				dst[c*khw+p] += dwk[(p*s.C+c)*s.OC+oc]
+			}
+		}
+	}
+}
+
+// Conv2dForward computes y = conv(x, w) + bias.
+//
+//	x [N,H,W,C], wk [KH·KW·C, OC] (PackConvWeights), bias [OC] or nil,
+//	y [N,OH,OW,OC] (overwritten), scratch ≥ ConvScratchLen(s)
+//
+// A pointwise convolution is one GEMM on x; any other runs im2col and the
+// GEMM chunk by chunk through scratch.
+func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
+	const op = "Conv2dForward"
+	s.mustValidate(op)
+	rows, k, oc := s.Rows(), s.K(), s.OC
+	needLen(op, "x", len(x), s.N*s.H*s.W*s.C)
+	needLen(op, "wk", len(wk), k*oc)
+	needLen(op, "y", len(y), rows*oc)
+	needLen(op, "scratch", len(scratch), ConvScratchLen(s))
+	if bias != nil {
+		needLen(op, "bias", len(bias), oc)
+	}
+	if s.pointwise() {
+		Sgemm(false, false, rows, oc, k, 1, x, k, wk, oc, 0, y, oc)
+	} else {
+		per := s.OutH() * s.OutW()
+		step := s.imagesPerChunk()
+		for n0 := 0; n0 < s.N; n0 += step {
+			r0, r1 := n0*per, min(n0+step, s.N)*per
+			col := scratch[:(r1-r0)*k]
+			im2col(s, x, r0, r1, col)
+			Sgemm(false, false, r1-r0, oc, k, 1, col, k, wk, oc, 0, y[r0*oc:r1*oc], oc)
+		}
+	}
+	if bias != nil {
+		parallel.For(rows, 256, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				vecAcc(y[r*oc:(r+1)*oc], bias[:oc])
+			}
+		})
+	}
+}
+
+// Conv2dBackward accumulates the gradients of a convolution given dy, the
+// gradient of its output:
+//
+//	dx  [N,H,W,C]        += conv_transpose(dy, w)   (skipped when dx is nil)
+//	dwk [KH·KW·C, OC]    += colᵀ · dy               (skipped when dwk is nil)
+//
+// x and wk are the forward inputs, dy is [N,OH,OW,OC], scratch ≥
+// ConvScratchLen(s). Per chunk it recomputes im2col(x) for the weight
+// gradient, then reuses the same scratch for dcol = dy · wkᵀ, which col2im
+// adds into dx. The bias gradient is ConvBiasGrad.
+func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
+	const op = "Conv2dBackward"
+	s.mustValidate(op)
+	rows, k, oc := s.Rows(), s.K(), s.OC
+	needLen(op, "dy", len(dy), rows*oc)
+	needLen(op, "scratch", len(scratch), ConvScratchLen(s))
+	if dwk != nil {
+		needLen(op, "x", len(x), s.N*s.H*s.W*s.C)
+		needLen(op, "dwk", len(dwk), k*oc)
+	}
+	if dx != nil {
+		needLen(op, "wk", len(wk), k*oc)
+		needLen(op, "dx", len(dx), s.N*s.H*s.W*s.C)
+	}
+	if s.pointwise() {
+		if dwk != nil {
+			Sgemm(true, false, k, oc, rows, 1, x, k, dy, oc, 1, dwk, oc)
+		}
+		if dx != nil {
+			Sgemm(false, true, rows, k, oc, 1, dy, oc, wk, oc, 1, dx, k)
+		}
+		return
+	}
+	per := s.OutH() * s.OutW()
+	step := s.imagesPerChunk()
+	for n0 := 0; n0 < s.N; n0 += step {
+		n1 := min(n0+step, s.N)
+		r0, r1 := n0*per, n1*per
+		col := scratch[:(r1-r0)*k]
+		dyc := dy[r0*oc : r1*oc]
+		if dwk != nil {
+			im2col(s, x, r0, r1, col)
+			Sgemm(true, false, k, oc, r1-r0, 1, col, k, dyc, oc, 1, dwk, oc)
+		}
+		if dx != nil {
+			Sgemm(false, true, r1-r0, k, oc, 1, dyc, oc, wk, oc, 0, col, k)
+			col2im(s, col, n0, n1, dx)
+		}
+	}
+}
+
+// convBiasBlock is the row block of ConvBiasGrad's partial sums; fixed so
+// the result does not depend on the number of workers.
+const convBiasBlock = 512
+
+// ConvBiasGrad accumulates db[oc] += Σ_rows dy[row][oc] for dy [rows, OC].
+func ConvBiasGrad(dy []float32, rows, oc int, db []float32) {
+	const op = "ConvBiasGrad"
+	needLen(op, "dy", len(dy), rows*oc)
+	needLen(op, "db", len(db), oc)
+	nb := (rows + convBiasBlock - 1) / convBiasBlock
+	part := make([]float32, nb*oc)
+	parallel.For(nb, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			p := part[b*oc : (b+1)*oc]
+			for r := b * convBiasBlock; r < min((b+1)*convBiasBlock, rows); r++ {
+				vecAcc(p, dy[r*oc:(r+1)*oc])
+			}
+		}
+	})
+	for b := 0; b < nb; b++ {
+		vecAcc(db[:oc], part[b*oc:(b+1)*oc])
+	}
+}

@@ -1,0 +1,294 @@
+package kernels
+
+import "fmt"
+
+// Element-wise loops over float32 slices. Each doc comment shows the
+// reference loop; the bodies are unrolled by four with the slices re-sliced
+// to the destination's length so the compiler drops the bounds checks. None
+// of them starts goroutines: callers split long slices with parallel.For
+// and pass sub-slices. dst may alias an input (in-place update) in every
+// function here.
+
+func checkLen(op string, n int, lens ...int) {
+	for _, l := range lens {
+		if l != n {
+			panic(fmt.Sprintf("kernels.%s: slice lengths %d and %d differ", op, n, l))
+		}
+	}
+}
+
+// Add computes dst = a + b element-wise.
+//
+//	for i := range dst { dst[i] = a[i] + b[i] }
+func Add(dst, a, b []float32) {
+	checkLen("Add", len(dst), len(a), len(b))
+	a, b = a[:len(dst)], b[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] = a[i] + b[i]
+		dst[i+1] = a[i+1] + b[i+1]
+		dst[i+2] = a[i+2] + b[i+2]
+		dst[i+3] = a[i+3] + b[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// Sub computes dst = a - b element-wise.
+//
+//	for i := range dst { dst[i] = a[i] - b[i] }
+func Sub(dst, a, b []float32) {
+	checkLen("Sub", len(dst), len(a), len(b))
+	a, b = a[:len(dst)], b[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] = a[i] - b[i]
+		dst[i+1] = a[i+1] - b[i+1]
+		dst[i+2] = a[i+2] - b[i+2]
+		dst[i+3] = a[i+3] - b[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] - b[i]
+	}
+}
+
+// Mul computes dst = a * b element-wise.
+//
+//	for i := range dst { dst[i] = a[i] * b[i] }
+func Mul(dst, a, b []float32) {
+	checkLen("Mul", len(dst), len(a), len(b))
+	a, b = a[:len(dst)], b[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] = a[i] * b[i]
+		dst[i+1] = a[i+1] * b[i+1]
+		dst[i+2] = a[i+2] * b[i+2]
+		dst[i+3] = a[i+3] * b[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+// Div computes dst = a / b element-wise.
+//
+//	for i := range dst { dst[i] = a[i] / b[i] }
+func Div(dst, a, b []float32) {
+	checkLen("Div", len(dst), len(a), len(b))
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / b[i]
+	}
+}
+
+// AddScalar computes dst = a + s.
+//
+//	for i := range dst { dst[i] = a[i] + s }
+func AddScalar(dst, a []float32, s float32) {
+	checkLen("AddScalar", len(dst), len(a))
+	a = a[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] = a[i] + s
+		dst[i+1] = a[i+1] + s
+		dst[i+2] = a[i+2] + s
+		dst[i+3] = a[i+3] + s
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] + s
+	}
+}
+
+// Scale computes dst = s * a.
+//
+//	for i := range dst { dst[i] = s * a[i] }
+func Scale(dst, a []float32, s float32) {
+	checkLen("Scale", len(dst), len(a))
+	a = a[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] = s * a[i]
+		dst[i+1] = s * a[i+1]
+		dst[i+2] = s * a[i+2]
+		dst[i+3] = s * a[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = s * a[i]
+	}
+}
+
+// DivScalar computes dst = a / s.
+//
+//	for i := range dst { dst[i] = a[i] / s }
+func DivScalar(dst, a []float32, s float32) {
+	checkLen("DivScalar", len(dst), len(a))
+	a = a[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / s
+	}
+}
+
+// ScalarSub computes dst = s - b.
+//
+//	for i := range dst { dst[i] = s - b[i] }
+func ScalarSub(dst []float32, s float32, b []float32) {
+	checkLen("ScalarSub", len(dst), len(b))
+	b = b[:len(dst)]
+	for i := range dst {
+		dst[i] = s - b[i]
+	}
+}
+
+// ScalarDiv computes dst = s / b.
+//
+//	for i := range dst { dst[i] = s / b[i] }
+func ScalarDiv(dst []float32, s float32, b []float32) {
+	checkLen("ScalarDiv", len(dst), len(b))
+	b = b[:len(dst)]
+	for i := range dst {
+		dst[i] = s / b[i]
+	}
+}
+
+// Axpy accumulates dst += alpha * x.
+//
+//	for i := range dst { dst[i] += alpha * x[i] }
+func Axpy(dst []float32, alpha float32, x []float32) {
+	checkLen("Axpy", len(dst), len(x))
+	x = x[:len(dst)]
+	i := 0
+	if alpha == 1 {
+		for ; i+4 <= len(dst); i += 4 {
+			dst[i] += x[i]
+			dst[i+1] += x[i+1]
+			dst[i+2] += x[i+2]
+			dst[i+3] += x[i+3]
+		}
+		for ; i < len(dst); i++ {
+			dst[i] += x[i]
+		}
+		return
+	}
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] += alpha * x[i]
+		dst[i+1] += alpha * x[i+1]
+		dst[i+2] += alpha * x[i+2]
+		dst[i+3] += alpha * x[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += alpha * x[i]
+	}
+}
+
+// MulAcc accumulates dst += a * b.
+//
+//	for i := range dst { dst[i] += a[i] * b[i] }
+func MulAcc(dst, a, b []float32) {
+	checkLen("MulAcc", len(dst), len(a), len(b))
+	a, b = a[:len(dst)], b[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i] += a[i] * b[i]
+		dst[i+1] += a[i+1] * b[i+1]
+		dst[i+2] += a[i+2] * b[i+2]
+		dst[i+3] += a[i+3] * b[i+3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += a[i] * b[i]
+	}
+}
+
+// Sum returns the sum of x, accumulated in eight float32 lanes (which also
+// bounds the rounding error better than one running sum).
+//
+//	for _, v := range x { s += v }
+func Sum(x []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		s4 += v[4]
+		s5 += v[5]
+		s6 += v[6]
+		s7 += v[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+}
+
+// Dot returns the inner product of a and b (eight lanes, like Sum).
+//
+//	for i := range a { s += a[i] * b[i] }
+func Dot(a, b []float32) float32 {
+	checkLen("Dot", len(a), len(b))
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		va, vb := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += va[0] * vb[0]
+		s1 += va[1] * vb[1]
+		s2 += va[2] * vb[2]
+		s3 += va[3] * vb[3]
+		s4 += va[4] * vb[4]
+		s5 += va[5] * vb[5]
+		s6 += va[6] * vb[6]
+		s7 += va[7] * vb[7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+}
+
+// Max returns the largest element of x (-Inf for an empty x). A NaN in x
+// is returned as NaN so that it propagates instead of being skipped.
+//
+//	m := -Inf; for _, v := range x { m = max(m, v) }
+func Max(x []float32) float32 {
+	m := negInf
+	for _, v := range x {
+		if v > m {
+			m = v
+		} else if v != v {
+			return v
+		}
+	}
+	return m
+}
+
+// ReLU computes dst = max(a, 0).
+//
+//	for i := range dst { dst[i] = max(a[i], 0) }
+func ReLU(dst, a []float32) {
+	checkLen("ReLU", len(dst), len(a))
+	a = a[:len(dst)]
+	for i, v := range a {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// ReLUGrad accumulates the ReLU backward: dst += g where y > 0, with y the
+// ReLU output.
+//
+//	for i := range dst { if y[i] > 0 { dst[i] += g[i] } }
+func ReLUGrad(dst, g, y []float32) {
+	checkLen("ReLUGrad", len(dst), len(g), len(y))
+	g, y = g[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		if y[i] > 0 {
+			dst[i] += g[i]
+		}
+	}
+}

@@ -1,0 +1,76 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// sgemmKernelAVX512 computes one 14×32 tile of C from packed panels:
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 14; i++ {
+//			for j := 0; j < 32; j++ {
+//				acc[i][j] += a[p*14+i] * b[p*32+j]
+//			}
+//		}
+//	}
+//	C[i*ldc+j] = acc[i][j]      (accumulate == 0; C is not read)
+//	C[i*ldc+j] += acc[i][j]     (accumulate != 0)
+//
+// a holds 14·kc floats, b 32·kc, and C 14 rows of 32 with row stride ldc.
+// kc ≥ 1. The 28 accumulators are zmm registers; A is broadcast, B is
+// loaded as two zmm per k step.
+//
+//go:noescape
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate int)
+
+// sgemmKernelAVX2 computes one 6×16 tile of C from packed panels:
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 16; j++ {
+//				acc[i][j] += a[p*6+i] * b[p*16+j]
+//			}
+//		}
+//	}
+//	C[i*ldc+j] = acc[i][j]      (accumulate == 0; C is not read)
+//	C[i*ldc+j] += acc[i][j]     (accumulate != 0)
+//
+// a holds 6·kc floats, b 16·kc, and C 6 rows of 16 with row stride ldc.
+// kc ≥ 1. The 12 accumulators are ymm registers.
+//
+//go:noescape
+func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, accumulate int)
+
+var avx512Kernel = &gemmKernel{
+	name: "avx512", mr: 14, nr: 32, kc: 384, mc: 168, nc: 4096,
+	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
+		sgemmKernelAVX512(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
+	},
+}
+
+var avx2Kernel = &gemmKernel{
+	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
+	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
+		sgemmKernelAVX2(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
+	},
+}
+
+// asmKernels lists the assembly micro-kernels this CPU (and OS) supports,
+// fastest first.
+func asmKernels() []*gemmKernel {
+	var ks []*gemmKernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, avx512Kernel)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx2Kernel)
+	}
+	return ks
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

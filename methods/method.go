@@ -1,0 +1,97 @@
+package methods
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"contrastive/autograd"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/tensor"
+)
+
+// Batch is one loader batch as a method sees it.
+type Batch struct {
+	// Views holds one NHWC tensor [B, H, W, C] per view index; views of
+	// the same index have the same size (multi-crop uses several indices).
+	Views []*tensor.Tensor
+	// Indices are the dataset indices of the B samples (memory banks).
+	Indices []int
+}
+
+// Method is a self-supervised method.
+//
+// A training step is: loss := m.Loss(batch); backward; optimizer step on
+// nn.Params(m.Model()); m.AfterStep(step). Everything the step needs to
+// resume exactly lives in nn.State(m.Model()) plus m.State().
+type Method interface {
+	// Name is the registry name ("simclr").
+	Name() string
+	// Loss builds the graph of the method's loss for one batch.
+	Loss(b Batch) *autograd.Value
+	// AfterStep updates the method's non-gradient state after the
+	// optimizer step numbered step (0-based): EMA targets, queues, banks.
+	AfterStep(step int)
+	// Model is the root of the trained networks. Its child named "" is the
+	// encoder, so the encoder's tensors keep their torchvision names in
+	// checkpoints; heads are children such as "projector".
+	Model() nn.Module
+	// Encoder is the backbone evaluated downstream.
+	Encoder() *models.ResNet
+	// State is the non-module state to checkpoint (queues, banks,
+	// momentum encoders), by name; LoadState restores it exactly.
+	State() map[string]*tensor.Tensor
+	LoadState(map[string]*tensor.Tensor) error
+}
+
+// Config holds the settings shared by the methods plus each method's own.
+type Config struct {
+	Encoder     models.Config
+	ProjHidden  int     // projection MLP hidden width (0: the encoder's feature width)
+	ProjDim     int     // embedding width (128)
+	ProjBN      bool    // batch norm in the projection MLP's hidden layer
+	Temperature float32 // softmax temperature τ (method default when 0)
+	// DatasetSize is the number of training samples (memory banks, queue
+	// sizing); NumClasses is 0 when unknown.
+	DatasetSize int
+	NumClasses  int
+}
+
+// Defaults fills zero fields with the shared defaults.
+func (c *Config) Defaults() {
+	c.Encoder.Defaults()
+	if c.ProjDim == 0 {
+		c.ProjDim = 128
+	}
+	if c.ProjHidden == 0 {
+		c.ProjHidden = c.Encoder.FeatureDim()
+	}
+}
+
+// Validate reports configuration errors before any work starts.
+func (c *Config) Validate() error {
+	if err := c.Encoder.Validate(); err != nil {
+		return err
+	}
+	if c.ProjDim <= 0 || c.ProjHidden <= 0 {
+		return fmt.Errorf("projection dims must be positive (hidden %d, out %d)", c.ProjHidden, c.ProjDim)
+	}
+	if c.Temperature < 0 {
+		return fmt.Errorf("temperature must be positive, got %g", c.Temperature)
+	}
+	return nil
+}
+
+// model is a Method's root module: the encoder (unnamed, so its tensors
+// keep torchvision names) and named heads.
+type model struct {
+	children []nn.Child
+}
+
+func (m *model) Forward(x *autograd.Value) *autograd.Value {
+	panic("methods: the root model has no Forward of its own; use the method's Loss")
+}
+func (m *model) Tensors() []nn.Var    { return nil }
+func (m *model) Children() []nn.Child { return m.children }
+func newModel(c ...nn.Child) *model   { return &model{children: c} }
+func newRNG(seed uint64) *rand.Rand   { return rand.New(rand.NewPCG(seed, 0x5eed)) }

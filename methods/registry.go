@@ -1,0 +1,34 @@
+package methods
+
+import (
+	"fmt"
+	"sort"
+)
+
+// constructors maps a method name to its constructor.
+var constructors = map[string]func(cfg Config, seed uint64) (Method, error){
+	"simclr": func(cfg Config, seed uint64) (Method, error) { return NewSimCLR(cfg, seed) },
+}
+
+// Names lists the registered methods.
+func Names() []string {
+	var out []string
+	for n := range constructors {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds the method called name; cfg is defaulted and validated first.
+func New(name string, cfg Config, seed uint64) (Method, error) {
+	ctor, ok := constructors[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown method %q (have %v)", name, Names())
+	}
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("method %s: %w", name, err)
+	}
+	return ctor(cfg, seed)
+}
