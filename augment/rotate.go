@@ -29,17 +29,24 @@ func Rotate(img *Image, angle float64, mode Interpolation, fill []float32) *Imag
 	}
 	out := NewImage(img.H, img.W, img.C)
 	// Inverse matrix of _get_inverse_affine_matrix(center 0, -angle, ...):
-	// source = [cos -sin; sin cos]·(output - centre).
+	// source = [cos -sin; sin cos]·(output - centre). The grid is computed
+	// in float32 in torch's order (_gen_affine_grid, then grid_sample's
+	// unnormalize (g+1)·size/2 - 0.5) so that Nearest breaks ties at .5
+	// as torch does.
 	th := angle * math.Pi / 180
-	m0, m1, m3, m4 := math.Cos(th), -math.Sin(th), math.Sin(th), math.Cos(th)
 	h, w, c := img.H, img.W, img.C
+	hw, hh := float32(0.5*float64(w)), float32(0.5*float64(h))
+	r00, r10 := float32(math.Cos(th))/hw, float32(-math.Sin(th))/hw
+	r01, r11 := float32(math.Sin(th))/hh, float32(math.Cos(th))/hh
 	var px [3]float32
 	for i := 0; i < h; i++ {
-		y := float64(i) - float64(h)*0.5 + 0.5
+		y := float32(float64(i) - float64(h)*0.5 + 0.5)
 		for j := 0; j < w; j++ {
-			x := float64(j) - float64(w)*0.5 + 0.5
-			ix := m0*x + m1*y + float64(w)*0.5 - 0.5
-			iy := m3*x + m4*y + float64(h)*0.5 - 0.5
+			x := float32(float64(j) - float64(w)*0.5 + 0.5)
+			gx := float32(x*r00) + float32(y*r10)
+			gy := float32(x*r01) + float32(y*r11)
+			ix := float64(float32((gx+1)*hw) - 0.5)
+			iy := float64(float32((gy+1)*hh) - 0.5)
 			d := out.Pix[(i*w+j)*c : (i*w+j+1)*c]
 			if mode == Nearest {
 				xn, yn := int(math.RoundToEven(ix)), int(math.RoundToEven(iy))

@@ -1,9 +1,10 @@
-package autograd
+package autograd_test
 
 import (
 	"strings"
 	"testing"
 
+	"contrastive/autograd"
 	"contrastive/tensor"
 )
 
@@ -17,14 +18,14 @@ func TestBatchNormMatchesTorch(t *testing.T) {
 		name := strings.TrimSuffix(strings.TrimPrefix(pre, "bn/"), "/")
 		t.Run(name, func(t *testing.T) {
 			training := strings.HasSuffix(name, "/train")
-			op := BatchNorm
+			op := autograd.BatchNorm
 			if strings.Contains(name, "relu") {
-				op = BatchNormReLU
+				op = autograd.BatchNormReLU
 			}
-			x := Param(fixtureTensor(t, f, pre+"x"))
-			gamma := Param(fixtureTensor(t, f, pre+"gamma"))
-			beta := Param(fixtureTensor(t, f, pre+"beta"))
-			st := NewBatchNormState(gamma.Shape()[0])
+			x := autograd.Param(fixtureTensor(t, f, pre+"x"))
+			gamma := autograd.Param(fixtureTensor(t, f, pre+"gamma"))
+			beta := autograd.Param(fixtureTensor(t, f, pre+"beta"))
+			st := autograd.NewBatchNormState(gamma.Shape()[0])
 			st.RunningMean = fixtureTensor(t, f, pre+"running_mean_in")
 			st.RunningVar = fixtureTensor(t, f, pre+"running_var_in")
 			y := op(x, gamma, beta, st, training)
@@ -38,11 +39,11 @@ func TestBatchNormMatchesTorch(t *testing.T) {
 			if st.NumBatchesTracked != wantTracked {
 				t.Errorf("NumBatchesTracked = %d, want %d", st.NumBatchesTracked, wantTracked)
 			}
-			BackwardWith(y, fixtureTensor(t, f, pre+"dy"))
+			autograd.BackwardWith(y, fixtureTensor(t, f, pre+"dy"))
 			expectClose(t, "dx", x.Grad, fixtureTensor(t, f, pre+"dx"), 1e-4)
 			expectClose(t, "dgamma", gamma.Grad, fixtureTensor(t, f, pre+"dgamma"), 1e-4)
 			expectClose(t, "dbeta", beta.Grad, fixtureTensor(t, f, pre+"dbeta"), 1e-4)
-			Free(y)
+			autograd.Free(y)
 		})
 	}
 }
@@ -58,8 +59,8 @@ func TestBatchNormLargeMean(t *testing.T) {
 			x.Data[i*c+j] = 1000 + float32(j+1)*float32(i%2*2-1) // ±(j+1) around 1000
 		}
 	}
-	st := NewBatchNormState(c)
-	y := BatchNorm(Const(x), nil, nil, st, true)
+	st := autograd.NewBatchNormState(c)
+	y := autograd.BatchNorm(autograd.Const(x), nil, nil, st, true)
 	for j := 0; j < c; j++ {
 		wantMean := 0.1 * 1000.0
 		wantVar := 0.9 + 0.1*float64((j+1)*(j+1))*m/(m-1)
@@ -79,7 +80,7 @@ func TestBatchNormLargeMean(t *testing.T) {
 func TestBatchNormEvalWithoutState(t *testing.T) {
 	// nil state: batch statistics even in eval mode (track_running_stats=False)
 	x := tensor.FromSlice([]float32{1, 10, 3, 30}, 2, 2)
-	y := BatchNorm(Const(x), nil, nil, nil, false)
+	y := autograd.BatchNorm(autograd.Const(x), nil, nil, nil, false)
 	want := []float32{-1, -1, 1, 1}
 	for i, v := range y.Data.Data {
 		if d := v - want[i]; d > 1e-4 || d < -1e-4 {
@@ -90,10 +91,16 @@ func TestBatchNormEvalWithoutState(t *testing.T) {
 
 func TestBatchNormPanics(t *testing.T) {
 	for i, fn := range []func(){
-		func() { BatchNorm(Const(tensor.New(1, 4)), nil, nil, NewBatchNormState(4), true) },                  // one value per channel
-		func() { BatchNorm(Const(tensor.New(2, 4)), Const(tensor.New(3)), nil, NewBatchNormState(4), true) }, // gamma
-		func() { BatchNorm(Const(tensor.New(2, 4)), nil, nil, NewBatchNormState(5), false) },                 // state
-		func() { BatchNormReLU(Const(tensor.New(4)), nil, nil, nil, true) },                                  // rank 1
+		func() {
+			autograd.BatchNorm(autograd.Const(tensor.New(1, 4)), nil, nil, autograd.NewBatchNormState(4), true)
+		}, // one value per channel
+		func() {
+			autograd.BatchNorm(autograd.Const(tensor.New(2, 4)), autograd.Const(tensor.New(3)), nil, autograd.NewBatchNormState(4), true)
+		}, // gamma
+		func() {
+			autograd.BatchNorm(autograd.Const(tensor.New(2, 4)), nil, nil, autograd.NewBatchNormState(5), false)
+		}, // state
+		func() { autograd.BatchNormReLU(autograd.Const(tensor.New(4)), nil, nil, nil, true) }, // rank 1
 	} {
 		func() {
 			defer func() {
@@ -105,4 +112,29 @@ func TestBatchNormPanics(t *testing.T) {
 			fn()
 		}()
 	}
+}
+
+func init() {
+	// x, gamma, beta; beta ±4 keeps every BatchNormReLU pre-activation far
+	// from the ReLU kink, with one channel always on and one always off.
+	x := func(seed uint64) *tensor.Tensor { return randTensor(seed, -1, 2, 2, 3, 3, 4) }
+	gamma := func() *tensor.Tensor { return tensor.FromSlice([]float32{0.5, 1.5, -1, 0.8}, 4) }
+	beta := func() *tensor.Tensor { return tensor.FromSlice([]float32{4, -4, 4, -0.25}, 4) }
+	reluBeta := func() *tensor.Tensor { return tensor.FromSlice([]float32{4, -4, 4, -4}, 4) }
+	evalState := func() *autograd.BatchNormState {
+		st := autograd.NewBatchNormState(4)
+		copy(st.RunningMean.Data, []float32{0.2, -0.1, 0.5, 0})
+		copy(st.RunningVar.Data, []float32{0.9, 1.3, 0.4, 2})
+		return st
+	}
+	bn := func(op func(x, g, b *autograd.Value, st *autograd.BatchNormState, training bool) *autograd.Value, training bool) func(v []*autograd.Value) *autograd.Value {
+		return func(v []*autograd.Value) *autograd.Value { return op(v[0], v[1], v[2], evalState(), training) }
+	}
+	convGradCases = append(convGradCases,
+		convGradCase{"BatchNorm/train", []*tensor.Tensor{x(11), gamma(), beta()}, bn(autograd.BatchNorm, true)},
+		convGradCase{"BatchNorm/eval", []*tensor.Tensor{x(12), gamma(), beta()}, bn(autograd.BatchNorm, false)},
+		convGradCase{"BatchNorm/train_2d", []*tensor.Tensor{randTensor(13, -1, 1, 6, 4), gamma(), beta()}, bn(autograd.BatchNorm, true)},
+		convGradCase{"BatchNormReLU/train", []*tensor.Tensor{x(14), gamma(), reluBeta()}, bn(autograd.BatchNormReLU, true)},
+		convGradCase{"BatchNormReLU/eval", []*tensor.Tensor{x(15), gamma(), reluBeta()}, bn(autograd.BatchNormReLU, false)},
+	)
 }

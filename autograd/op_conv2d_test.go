@@ -1,11 +1,14 @@
-package autograd
+package autograd_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
 
+	"contrastive/autograd"
+	"contrastive/autograd/gradcheck"
 	"contrastive/internal/safetensors"
 	"contrastive/tensor"
 )
@@ -87,21 +90,21 @@ func TestConv2dMatchesTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := Param(fixtureTensor(t, f, pre+"x"))
-			w := Param(fixtureTensor(t, f, pre+"w"))
-			var b *Value
+			x := autograd.Param(fixtureTensor(t, f, pre+"x"))
+			w := autograd.Param(fixtureTensor(t, f, pre+"w"))
+			var b *autograd.Value
 			if _, ok := f.Entries[pre+"b"]; ok {
-				b = Param(fixtureTensor(t, f, pre+"b"))
+				b = autograd.Param(fixtureTensor(t, f, pre+"b"))
 			}
-			y := Conv2d(x, w, b, sp[0], sp[1])
+			y := autograd.Conv2d(x, w, b, sp[0], sp[1])
 			expectClose(t, "y", y.Data, fixtureTensor(t, f, pre+"y"), 1e-4)
-			BackwardWith(y, fixtureTensor(t, f, pre+"dy"))
+			autograd.BackwardWith(y, fixtureTensor(t, f, pre+"dy"))
 			expectClose(t, "dx", x.Grad, fixtureTensor(t, f, pre+"dx"), 1e-4)
 			expectClose(t, "dw", w.Grad, fixtureTensor(t, f, pre+"dw"), 1e-4)
 			if b != nil {
 				expectClose(t, "db", b.Grad, fixtureTensor(t, f, pre+"db"), 1e-4)
 			}
-			Free(y)
+			autograd.Free(y)
 		})
 	}
 }
@@ -111,14 +114,14 @@ func TestConv2dMatchesTorch(t *testing.T) {
 func TestConv2dAccumulates(t *testing.T) {
 	f := loadConvFixture(t, "conv_conv2d.safetensors")
 	pre := "conv2d/k3s2p1_c8_bias/"
-	x := Param(fixtureTensor(t, f, pre+"x"))
-	w := Param(fixtureTensor(t, f, pre+"w"))
-	b := Param(fixtureTensor(t, f, pre+"b"))
+	x := autograd.Param(fixtureTensor(t, f, pre+"x"))
+	w := autograd.Param(fixtureTensor(t, f, pre+"w"))
+	b := autograd.Param(fixtureTensor(t, f, pre+"b"))
 	dy := fixtureTensor(t, f, pre+"dy")
 	for range 2 {
-		y := Conv2d(x, w, b, 2, 1)
-		BackwardWith(y, dy)
-		Free(y)
+		y := autograd.Conv2d(x, w, b, 2, 1)
+		autograd.BackwardWith(y, dy)
+		autograd.Free(y)
 	}
 	for _, c := range []struct {
 		name string
@@ -133,12 +136,12 @@ func TestConv2dAccumulates(t *testing.T) {
 }
 
 func TestConv2dNoGradRecordsNothing(t *testing.T) {
-	x := Param(tensor.Full(1, 1, 4, 4, 2))
-	w := Param(tensor.Full(0.5, 3, 2, 3, 3))
-	var y *Value
-	NoGrad(func() { y = Conv2d(x, w, nil, 1, 1) })
+	x := autograd.Param(tensor.Full(1, 1, 4, 4, 2))
+	w := autograd.Param(tensor.Full(0.5, 3, 2, 3, 3))
+	var y *autograd.Value
+	autograd.NoGrad(func() { y = autograd.Conv2d(x, w, nil, 1, 1) })
 	if y.RequiresGrad() || y.Parents() != nil {
-		t.Fatalf("Conv2d inside NoGrad: RequiresGrad %v, parents %d; want false, 0", y.RequiresGrad(), len(y.Parents()))
+		t.Fatalf("autograd.Conv2d inside NoGrad: RequiresGrad %v, parents %d; want false, 0", y.RequiresGrad(), len(y.Parents()))
 	}
 	// centre output sees all 9 taps of 2 channels of ones: 18 · 0.5
 	if got := y.Data.At(0, 1, 1, 0); got != 9 {
@@ -151,12 +154,20 @@ func TestConv2dNoGradRecordsNothing(t *testing.T) {
 
 func TestConv2dPanicsOnBadShapes(t *testing.T) {
 	bad := []func(){
-		func() { Conv2d(Const(tensor.New(1, 4, 4, 3)), Const(tensor.New(2, 2, 3, 3)), nil, 1, 1) }, // C mismatch
-		func() { Conv2d(Const(tensor.New(4, 4, 3)), Const(tensor.New(2, 3, 3, 3)), nil, 1, 1) },    // rank 3
-		func() { Conv2d(Const(tensor.New(1, 2, 2, 3)), Const(tensor.New(2, 3, 5, 5)), nil, 1, 0) }, // kernel too big
-		func() { Conv2d(Const(tensor.New(1, 4, 4, 3)), Const(tensor.New(2, 3, 3, 3)), nil, 0, 1) }, // stride 0
 		func() {
-			Conv2d(Const(tensor.New(1, 4, 4, 3)), Const(tensor.New(2, 3, 3, 3)), Const(tensor.New(3)), 1, 1)
+			autograd.Conv2d(autograd.Const(tensor.New(1, 4, 4, 3)), autograd.Const(tensor.New(2, 2, 3, 3)), nil, 1, 1)
+		}, // C mismatch
+		func() {
+			autograd.Conv2d(autograd.Const(tensor.New(4, 4, 3)), autograd.Const(tensor.New(2, 3, 3, 3)), nil, 1, 1)
+		}, // rank 3
+		func() {
+			autograd.Conv2d(autograd.Const(tensor.New(1, 2, 2, 3)), autograd.Const(tensor.New(2, 3, 5, 5)), nil, 1, 0)
+		}, // kernel too big
+		func() {
+			autograd.Conv2d(autograd.Const(tensor.New(1, 4, 4, 3)), autograd.Const(tensor.New(2, 3, 3, 3)), nil, 0, 1)
+		}, // stride 0
+		func() {
+			autograd.Conv2d(autograd.Const(tensor.New(1, 4, 4, 3)), autograd.Const(tensor.New(2, 3, 3, 3)), autograd.Const(tensor.New(3)), 1, 1)
 		}, // bias
 	}
 	for i, fn := range bad {
@@ -171,5 +182,70 @@ func TestConv2dPanicsOnBadShapes(t *testing.T) {
 			}()
 			fn()
 		}()
+	}
+}
+
+// convGradCase is a finite-difference check of one convolution-family op:
+// the loss is Σ op(inputs)·r for a fixed random r, so every output element
+// gets a different weight.
+type convGradCase struct {
+	name   string
+	inputs []*tensor.Tensor
+	op     func(in []*autograd.Value) *autograd.Value
+}
+
+// convGradCases is filled from init in op_conv2d_test.go,
+// op_batchnorm_test.go and op_pool_test.go.
+var convGradCases []convGradCase
+
+// randTensor returns a tensor of uniform values in [lo, hi) from a fixed
+// seed.
+func randTensor(seed uint64, lo, hi float32, shape ...int) *tensor.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return t
+}
+
+func init() {
+	conv := func(name string, seed uint64, xs, ws []int, bias bool, stride, pad int) convGradCase {
+		in := []*tensor.Tensor{randTensor(seed, -1, 1, xs...), randTensor(seed+1, -1, 1, ws...)}
+		if bias {
+			in = append(in, randTensor(seed+2, -1, 1, ws[0]))
+		}
+		return convGradCase{name, in, func(v []*autograd.Value) *autograd.Value {
+			var b *autograd.Value
+			if bias {
+				b = v[2]
+			}
+			return autograd.Conv2d(v[0], v[1], b, stride, pad)
+		}}
+	}
+	convGradCases = append(convGradCases,
+		conv("Conv2d/k3s1p1_bias", 1, []int{2, 5, 4, 3}, []int{4, 3, 3, 3}, true, 1, 1),
+		conv("Conv2d/k3s2p1_c1", 2, []int{2, 6, 6, 1}, []int{2, 1, 3, 3}, false, 2, 1),
+		conv("Conv2d/k1s2_bias", 3, []int{1, 5, 5, 3}, []int{4, 3, 1, 1}, true, 2, 0),
+		conv("Conv2d/k1s1", 4, []int{2, 3, 3, 4}, []int{3, 4, 1, 1}, false, 1, 0),
+		conv("Conv2d/k7s2p3", 5, []int{1, 8, 7, 2}, []int{2, 2, 7, 7}, true, 2, 3),
+	)
+}
+
+func TestConvFamilyGrad(t *testing.T) {
+	for _, c := range convGradCases {
+		t.Run(c.name, func(t *testing.T) {
+			var r *tensor.Tensor
+			f := func(in []*autograd.Value) *autograd.Value {
+				y := c.op(in)
+				if r == nil {
+					r = randTensor(99, -1, 1, y.Shape()...)
+				}
+				return autograd.Sum(autograd.Mul(y, autograd.Const(r)), nil, false)
+			}
+			if err := gradcheck.Check(f, c.inputs, gradcheck.Options{}); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

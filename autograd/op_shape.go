@@ -218,7 +218,7 @@ func Permute(a *Value, perm ...int) *Value {
 	permuteCopy(out.Data, a.Data.Data, outShape, ps, false)
 	return newResult(OpPermute, out, false, func(g *tensor.Tensor) {
 		if a.requiresGrad {
-			permuteCopy(a.GradBuf().Data, g.Data, outShape, ps, true)
+			permuteCopy(g.Data, a.GradBuf().Data, outShape, ps, true)
 		}
 	}, a)
 }

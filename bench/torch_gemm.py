@@ -26,11 +26,6 @@ import json
 import os
 import time
 
-os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
-
-import torch  # noqa: E402  (after OPENBLAS_CORETYPE)
-import torch.utils.mkldnn  # noqa: E402
-
 
 def best_seconds(fn, repeats):
     fn()  # warm-up
@@ -52,6 +47,14 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
+
+    # OpenBLAS reads these when it is loaded, i.e. when torch is imported.
+    # Its pthread build ignores torch.set_num_threads.
+    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    global torch
+    import torch
+    import torch.utils.mkldnn  # noqa: F401
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

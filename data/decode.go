@@ -11,6 +11,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 )
 
 // maxPixels bounds the size an image header may claim (16k × 16k), so a
@@ -60,6 +61,26 @@ func decodeBytes(b []byte, want header) (image.Image, error) {
 		return nil, fmt.Errorf("decoded %dx%d image, header said %dx%d", r.Dx(), r.Dy(), want.w, want.h)
 	}
 	return img, nil
+}
+
+// pngDecoders are the fast-path PNG decoders, reused across files.
+var pngDecoders = sync.Pool{New: func() any { return new(pngDecoder) }}
+
+// decodeInto decodes an encoded image whose header said want into dst
+// (h*w*c bytes of HWC uint8), through the PNG fast path when it applies.
+func decodeInto(dst []uint8, b []byte, want header, c int) error {
+	d := pngDecoders.Get().(*pngDecoder)
+	err := d.decode(dst, b, want, c)
+	pngDecoders.Put(d)
+	if err != errPNGFallback {
+		return err
+	}
+	img, err := decodeBytes(b, want)
+	if err != nil {
+		return err
+	}
+	toU8(dst, img, c)
+	return nil
 }
 
 // toU8 writes img into dst as HWC uint8 with c channels (1 or 3): gray

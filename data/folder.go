@@ -92,7 +92,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 			}
 			switch len(parts) - 1 - j {
 			case 1:
-				return out, &FormatError{path.Join(root, f), "image directly in the " + parts[j] + " folder: want " + parts[j] + "/<class>/<image>"}
+				return out, &FormatError{path.Join(root, f), "image directly in the " + parts[j] + " folder, not in a class folder: want " + parts[j] + "/<class>/<image>"}
 			case 2:
 			default:
 				return out, &FormatError{path.Join(root, f), "image in a sub-folder of a class folder: want " + parts[j] + "/<class>/<image>"}
@@ -363,13 +363,8 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 					continue
 				}
 			}
-			img, err := decodeBytes(b, e.hdr)
-			if err != nil {
-				e.err = err
-				continue
-			}
 			a, z := offset(i)
-			toU8(s.pix[a:z], img, s.c)
+			e.err = decodeInto(s.pix[a:z], b, e.hdr, s.c)
 			e.data = nil
 		}
 	})
@@ -458,11 +453,9 @@ func (st *streamSource) decode(i, c int) (RawImage, error) {
 		}
 		return RawImage{}, fmt.Errorf("data: read %s: %w", st.files[i], err)
 	}
-	img, err := decodeBytes(b, want)
-	if err != nil {
+	r := RawImage{H: want.h, W: want.w, C: c, Pix: make([]uint8, want.h*want.w*c)}
+	if err := decodeInto(r.Pix, b, want, c); err != nil {
 		return RawImage{}, &FormatError{st.files[i], err.Error()}
 	}
-	r := RawImage{H: want.h, W: want.w, C: c, Pix: make([]uint8, want.h*want.w*c)}
-	toU8(r.Pix, img, c)
 	return r, nil
 }

@@ -78,21 +78,23 @@ func Open(ref string, opt OpenOptions) (Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := p + ":" + split
-	if p == "mnist" {
-		return openMNIST(split)
+	var s *set
+	switch st, serr := os.Stat(p); {
+	case p == "mnist":
+		s, err = openMNIST(split)
+	case serr != nil:
+		err = fmt.Errorf("data: open dataset %s (want \"mnist\", a folder or a .tar/.tgz archive): %w", p, serr)
+	case st.IsDir():
+		s, err = openDir(p, p+":"+split, split, &opt)
+	case isArchiveName(p):
+		s, err = openArchive(p, p+":"+split, split, &opt)
+	default:
+		err = &FormatError{p, "not a dataset: want \"mnist\", a folder, or a .tar, .tgz or .tar.gz archive"}
 	}
-	st, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("data: open dataset %s (want \"mnist\", a folder or a .tar/.tgz archive): %w", p, err)
+		return nil, err // not a typed nil *set in the interface
 	}
-	if st.IsDir() {
-		return openDir(p, name, split, &opt)
-	}
-	if isArchiveName(p) {
-		return openArchive(p, name, split, &opt)
-	}
-	return nil, &FormatError{p, "not a dataset: want \"mnist\", a folder, or a .tar, .tgz or .tar.gz archive"}
+	return s, nil
 }
 
 // parseRef splits PATH[:split]. A colon followed by anything but a split

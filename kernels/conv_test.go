@@ -198,3 +198,26 @@ func TestConvShapeValidate(t *testing.T) {
 		t.Errorf("OutH, OutW, K = %d, %d, %d; want 16, 16, 576", good.OutH(), good.OutW(), good.K())
 	}
 }
+
+// BenchmarkConv times forward + backward of the ResNet-18 CIFAR shapes at
+// batch 16 (go run ./cmd/contrastive bench conv runs batch 64).
+func BenchmarkConv(b *testing.B) {
+	for _, sh := range ResNet18CIFARConvShapes() {
+		s := Conv2dShape{N: 16, H: sh.H, W: sh.W, C: sh.C, OC: sh.OC, KH: sh.K, KW: sh.K, Stride: sh.Stride, Pad: sh.Pad}
+		b.Run(sh.Name, func(b *testing.B) {
+			x := make([]float32, s.N*s.H*s.W*s.C)
+			wk := make([]float32, s.OC*s.K())
+			dy := make([]float32, s.Rows()*s.OC)
+			y := make([]float32, len(dy))
+			dx := make([]float32, len(x))
+			dwk := make([]float32, len(wk))
+			scratch := make([]float32, ConvScratchLen(s))
+			b.ResetTimer()
+			for b.Loop() {
+				Conv2dForward(s, x, wk, nil, y, scratch)
+				Conv2dBackward(s, x, wk, dy, dx, dwk, scratch)
+			}
+			b.ReportMetric(3*s.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

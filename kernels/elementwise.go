@@ -199,53 +199,46 @@ func MulAcc(dst, a, b []float32) {
 	}
 }
 
-// Sum returns the sum of x, accumulated in eight float32 lanes (which also
-// bounds the rounding error better than one running sum).
+// Sum returns the sum of x, accumulated in four float64 lanes: a float32
+// running sum of 10⁵ terms would lose about four digits, and pure-Go
+// loops are not vectorised, so the wider accumulator costs nothing.
 //
 //	for _, v := range x { s += v }
 func Sum(x []float32) float32 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	var s0, s1, s2, s3 float64
 	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		v := x[i : i+8 : i+8]
-		s0 += v[0]
-		s1 += v[1]
-		s2 += v[2]
-		s3 += v[3]
-		s4 += v[4]
-		s5 += v[5]
-		s6 += v[6]
-		s7 += v[7]
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
 	}
 	for ; i < len(x); i++ {
-		s0 += x[i]
+		s0 += float64(x[i])
 	}
-	return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+	return float32((s0 + s2) + (s1 + s3))
 }
 
-// Dot returns the inner product of a and b (eight lanes, like Sum).
+// Dot returns the inner product of a and b (float64 lanes, like Sum).
 //
 //	for i := range a { s += a[i] * b[i] }
 func Dot(a, b []float32) float32 {
 	checkLen("Dot", len(a), len(b))
 	b = b[:len(a)]
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	var s0, s1, s2, s3 float64
 	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		va, vb := a[i:i+8:i+8], b[i:i+8:i+8]
-		s0 += va[0] * vb[0]
-		s1 += va[1] * vb[1]
-		s2 += va[2] * vb[2]
-		s3 += va[3] * vb[3]
-		s4 += va[4] * vb[4]
-		s5 += va[5] * vb[5]
-		s6 += va[6] * vb[6]
-		s7 += va[7] * vb[7]
+	for ; i+4 <= len(a); i += 4 {
+		va, vb := a[i:i+4:i+4], b[i:i+4:i+4]
+		s0 += float64(va[0] * vb[0])
+		s1 += float64(va[1] * vb[1])
+		s2 += float64(va[2] * vb[2])
+		s3 += float64(va[3] * vb[3])
 	}
 	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+		s0 += float64(a[i] * b[i])
 	}
-	return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+	return float32((s0 + s2) + (s1 + s3))
 }
 
 // Max returns the largest element of x (-Inf for an empty x). A NaN in x

@@ -51,54 +51,64 @@ func Exp32(x float32) float32 {
 	return y * math.Float32frombits(uint32(n+127)<<23)
 }
 
+// expMagic is 1.5·2²³: adding it to a float32 of magnitude below 2²²
+// rounds to an integer, which then sits in the low mantissa bits.
+const expMagic = 12582912.0
+
+// expRow computes dst = e^(a - shift) and returns the float64 sum of dst.
+// Its loop body is Exp32 written out (the compiler does not inline Exp32)
+// with a branch-free rounding, for arguments where 2^n is a normal
+// float32; the rest go through Exp32.
+func expRow(dst, a []float32, shift float32) float64 {
+	a = a[:len(dst)]
+	var s float64
+	for i, v := range a {
+		x := v - shift
+		var y float32
+		if x > expLo && x < 88 {
+			t := x*log2e + expMagic
+			n := int32(math.Float32bits(t)) - int32(math.Float32bits(expMagic))
+			fn := t - expMagic
+			r := x - fn*ln2Hi
+			r -= fn * ln2Lo
+			p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
+			y = (p*r*r + r + 1) * math.Float32frombits(uint32(n+127)<<23)
+		} else {
+			y = Exp32(x)
+		}
+		dst[i] = y
+		s += float64(y)
+	}
+	return s
+}
+
 // Exp computes dst = e^a element-wise (Exp32).
 //
 //	for i := range dst { dst[i] = exp(a[i]) }
 func Exp(dst, a []float32) {
 	checkLen("Exp", len(dst), len(a))
-	a = a[:len(dst)]
-	for i, v := range a {
-		dst[i] = Exp32(v)
-	}
+	expRow(dst, a, 0)
 }
 
-// ExpShift computes dst = e^(a - shift) and returns the sum of dst: the
-// inner step of a numerically stable softmax (shift = max a).
+// ExpShift computes dst = e^(a - shift) and returns the sum of dst (added
+// in float64): the inner step of a numerically stable softmax (shift = max a).
 //
 //	for i := range dst { dst[i] = exp(a[i] - shift); s += dst[i] }
 func ExpShift(dst, a []float32, shift float32) float32 {
 	checkLen("ExpShift", len(dst), len(a))
-	a = a[:len(dst)]
-	var s0, s1 float32
-	i := 0
-	for ; i+2 <= len(dst); i += 2 {
-		e0 := Exp32(a[i] - shift)
-		e1 := Exp32(a[i+1] - shift)
-		dst[i], dst[i+1] = e0, e1
-		s0 += e0
-		s1 += e1
-	}
-	for ; i < len(dst); i++ {
-		e := Exp32(a[i] - shift)
-		dst[i] = e
-		s0 += e
-	}
-	return s0 + s1
+	return float32(expRow(dst, a, shift))
 }
 
-// SumExpShift returns Σ e^(a[i] - shift) without storing the terms: the
+// SumExpShift returns Σ e^(a[i] - shift) without keeping the terms: the
 // log-sum-exp of a row is shift + log(SumExpShift(row, max row)).
 //
 //	for i := range a { s += exp(a[i] - shift) }
 func SumExpShift(a []float32, shift float32) float32 {
-	var s0, s1 float32
-	i := 0
-	for ; i+2 <= len(a); i += 2 {
-		s0 += Exp32(a[i] - shift)
-		s1 += Exp32(a[i+1] - shift)
+	var buf [256]float32
+	var s float64
+	for lo := 0; lo < len(a); lo += len(buf) {
+		hi := min(lo+len(buf), len(a))
+		s += expRow(buf[:hi-lo], a[lo:hi], shift)
 	}
-	for ; i < len(a); i++ {
-		s0 += Exp32(a[i] - shift)
-	}
-	return s0 + s1
+	return float32(s)
 }

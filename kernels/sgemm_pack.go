@@ -1,5 +1,11 @@
 package kernels
 
+// packBlock is the number of k steps packA and packB transpose at a time:
+// 16 floats, one cache line of each source row, so that the rows are read
+// in lockstep (many cache misses in flight) and the block being written
+// stays in L1.
+const packBlock = 16
+
 // packA packs alpha·op(A)[i0:i0+mcur, p0:p0+kcur] into mr-row panels:
 //
 //	dst[q*mr*kcur + p*mr + r] = alpha·op(A)[i0+q*mr+r, p0+p]
@@ -26,24 +32,7 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur int,
 			}
 			continue
 		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+ir+r)*lda+p0:][:kcur]
-			dd := d[r:]
-			if alpha == 1 {
-				for p, v := range src {
-					dd[p*mr] = v
-				}
-			} else {
-				for p, v := range src {
-					dd[p*mr] = alpha * v
-				}
-			}
-		}
-		if rows < mr {
-			for p := 0; p < kcur; p++ {
-				clear(d[p*mr+rows : p*mr+mr])
-			}
-		}
+		packTransposed(d, a[(i0+ir)*lda+p0:], lda, rows, kcur, mr, alpha)
 	}
 }
 
@@ -56,28 +45,52 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur int,
 // micro-kernel. op(B) is B (k×n, row stride ldb) or, when transB, Bᵀ for B
 // n×k.
 func packB(dst []float32, transB bool, b []float32, ldb, p0, kcur, j0, ncur, q0, q1, nr int) {
+	if !transB {
+		// Walk B row by row (sequential reads), scattering each row over
+		// the panels.
+		for p := 0; p < kcur; p++ {
+			row := b[(p0+p)*ldb+j0:]
+			for q := q0; q < q1; q++ {
+				jr := q * nr
+				cols := min(nr, ncur-jr)
+				dp := dst[q*nr*kcur+p*nr : q*nr*kcur+p*nr+nr]
+				copy(dp, row[jr:jr+cols])
+				clear(dp[cols:])
+			}
+		}
+		return
+	}
 	for q := q0; q < q1; q++ {
 		jr := q * nr
 		cols := min(nr, ncur-jr)
-		d := dst[q*nr*kcur : (q+1)*nr*kcur]
-		if !transB {
-			for p := 0; p < kcur; p++ {
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, b[(p0+p)*ldb+j0+jr:][:cols])
-				clear(dp[cols:])
+		packTransposed(dst[q*nr*kcur:(q+1)*nr*kcur], b[(j0+jr)*ldb+p0:], ldb, cols, kcur, nr, 1)
+	}
+}
+
+// packTransposed writes the transpose of a rows×kcur block of src (row
+// stride ld) into a kcur×width panel, zero past rows, scaled by alpha:
+//
+//	d[p*width + r] = alpha·src[r*ld + p]   (r < rows ≤ width, p < kcur)
+func packTransposed(d, src []float32, ld, rows, kcur, width int, alpha float32) {
+	d = d[:kcur*width]
+	for p0 := 0; p0 < kcur; p0 += packBlock {
+		pn := min(packBlock, kcur-p0)
+		blk := d[p0*width : (p0+pn)*width]
+		for r := 0; r < rows; r++ {
+			s := src[r*ld+p0 : r*ld+p0+pn]
+			if alpha == 1 {
+				for p, v := range s {
+					blk[p*width+r] = v
+				}
+			} else {
+				for p, v := range s {
+					blk[p*width+r] = alpha * v
+				}
 			}
-			continue
 		}
-		for c := 0; c < cols; c++ {
-			src := b[(j0+jr+c)*ldb+p0:][:kcur]
-			dd := d[c:]
-			for p, v := range src {
-				dd[p*nr] = v
-			}
-		}
-		if cols < nr {
-			for p := 0; p < kcur; p++ {
-				clear(d[p*nr+cols : p*nr+nr])
+		if rows < width {
+			for p := range pn {
+				clear(blk[p*width+rows : p*width+width])
 			}
 		}
 	}

@@ -1,0 +1,388 @@
+package augment
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Luma weights of torchvision's rgb_to_grayscale (ITU-R 601-2, with
+// torchvision's 0.2989 for red).
+const (
+	lumaR = 0.2989
+	lumaG = 0.587
+	lumaB = 0.114
+)
+
+// ToGrayscale returns the luma of img, 0.2989·R + 0.587·G + 0.114·B, as
+// torchvision.transforms.functional.rgb_to_grayscale: with 1 or 3 output
+// channels (3 repeats the luma). A 1-channel input is copied (and repeated
+// when 3 channels are asked for).
+func ToGrayscale(img *Image, numOutputChannels int) *Image {
+	img.check("ToGrayscale")
+	if numOutputChannels != 1 && numOutputChannels != 3 {
+		panic(fmt.Sprintf("augment.ToGrayscale: numOutputChannels %d (want 1 or 3)", numOutputChannels))
+	}
+	out := NewImage(img.H, img.W, numOutputChannels)
+	n := img.H * img.W
+	for p := 0; p < n; p++ {
+		var l float32
+		if img.C == 3 {
+			s := img.Pix[3*p : 3*p+3 : 3*p+3]
+			l = lumaR*s[0] + lumaG*s[1] + lumaB*s[2]
+		} else {
+			l = img.Pix[p]
+		}
+		for ch := 0; ch < numOutputChannels; ch++ {
+			out.Pix[p*numOutputChannels+ch] = l
+		}
+	}
+	return out
+}
+
+// grayInPlace replaces every RGB pixel by its luma in all three channels.
+func grayInPlace(img *Image) {
+	if img.C != 3 {
+		return
+	}
+	for p := 0; p+3 <= len(img.Pix); p += 3 {
+		s := img.Pix[p : p+3 : p+3]
+		l := lumaR*s[0] + lumaG*s[1] + lumaB*s[2]
+		s[0], s[1], s[2] = l, l, l
+	}
+}
+
+func checkFactor(op string, f float64) {
+	if !(f >= 0) {
+		panic(fmt.Sprintf("augment.%s: factor %g is not non-negative", op, f))
+	}
+}
+
+// AdjustBrightness returns img scaled by factor and clamped to [0, 1]
+// (torchvision.transforms.functional.adjust_brightness: a blend with black).
+// factor must be non-negative.
+func AdjustBrightness(img *Image, factor float64) *Image {
+	img.check("AdjustBrightness")
+	checkFactor("AdjustBrightness", factor)
+	out := img.Clone()
+	brightnessInPlace(out, factor)
+	return out
+}
+
+func brightnessInPlace(img *Image, factor float64) {
+	f := float32(factor)
+	for i, v := range img.Pix {
+		img.Pix[i] = clamp01(f * v)
+	}
+}
+
+// AdjustContrast blends img with the mean of its grayscale image:
+// factor·img + (1-factor)·mean, clamped to [0, 1]
+// (torchvision.transforms.functional.adjust_contrast). factor must be
+// non-negative.
+func AdjustContrast(img *Image, factor float64) *Image {
+	img.check("AdjustContrast")
+	checkFactor("AdjustContrast", factor)
+	out := img.Clone()
+	contrastInPlace(out, factor)
+	return out
+}
+
+func contrastInPlace(img *Image, factor float64) {
+	var sum float64
+	if img.C == 3 {
+		for p := 0; p+3 <= len(img.Pix); p += 3 {
+			s := img.Pix[p : p+3 : p+3]
+			sum += float64(lumaR*s[0] + lumaG*s[1] + lumaB*s[2])
+		}
+	} else {
+		for _, v := range img.Pix {
+			sum += float64(v)
+		}
+	}
+	mean := float32(sum / float64(img.H*img.W))
+	f := float32(factor)
+	b := (1 - f) * mean
+	for i, v := range img.Pix {
+		img.Pix[i] = clamp01(f*v + b)
+	}
+}
+
+// AdjustSaturation blends each pixel with its luma:
+// factor·img + (1-factor)·gray, clamped to [0, 1]
+// (torchvision.transforms.functional.adjust_saturation). A 1-channel image
+// is returned unchanged (copied), as in torchvision. factor must be
+// non-negative.
+func AdjustSaturation(img *Image, factor float64) *Image {
+	img.check("AdjustSaturation")
+	checkFactor("AdjustSaturation", factor)
+	out := img.Clone()
+	saturationInPlace(out, factor)
+	return out
+}
+
+func saturationInPlace(img *Image, factor float64) {
+	if img.C != 3 {
+		return
+	}
+	f := float32(factor)
+	for p := 0; p+3 <= len(img.Pix); p += 3 {
+		s := img.Pix[p : p+3 : p+3]
+		b := (1 - f) * (lumaR*s[0] + lumaG*s[1] + lumaB*s[2])
+		s[0] = clamp01(f*s[0] + b)
+		s[1] = clamp01(f*s[1] + b)
+		s[2] = clamp01(f*s[2] + b)
+	}
+}
+
+// AdjustHue shifts the hue of every pixel by factor turns (factor in
+// [-0.5, 0.5]) through an HSV round trip, exactly as
+// torchvision.transforms.functional.adjust_hue on float tensors
+// (_rgb2hsv, (h + factor) mod 1, _hsv2rgb). A 1-channel image is returned
+// unchanged (copied).
+func AdjustHue(img *Image, factor float64) *Image {
+	img.check("AdjustHue")
+	if !(factor >= -0.5 && factor <= 0.5) {
+		panic(fmt.Sprintf("augment.AdjustHue: factor %g is not in [-0.5, 0.5]", factor))
+	}
+	out := img.Clone()
+	hueInPlace(out, factor)
+	return out
+}
+
+func hueInPlace(img *Image, factor float64) {
+	if img.C != 3 {
+		return
+	}
+	f := float32(factor)
+	for p := 0; p+3 <= len(img.Pix); p += 3 {
+		s := img.Pix[p : p+3 : p+3]
+		h, sat, v := rgb2hsv(s[0], s[1], s[2])
+		h += f
+		h -= float32(math.Floor(float64(h)))
+		s[0], s[1], s[2] = hsv2rgb(h, sat, v)
+	}
+}
+
+// rgb2hsv is torchvision's _rgb2hsv for one pixel (after Pillow's
+// Convert.c): h and s are 0 where max == min.
+func rgb2hsv(r, g, b float32) (h, s, v float32) {
+	maxc := max(r, g, b)
+	minc := min(r, g, b)
+	eqc := maxc == minc
+	cr := maxc - minc
+	den := maxc
+	crd := cr
+	if eqc {
+		den, crd = 1, 1
+	}
+	s = cr / den
+	rc := (maxc - r) / crd
+	gc := (maxc - g) / crd
+	bc := (maxc - b) / crd
+	switch {
+	case maxc == r:
+		h = bc - gc
+	case maxc == g:
+		h = 2 + rc - bc
+	default:
+		h = 4 + gc - rc
+	}
+	h = h/6 + 1
+	if h >= 1 { // torch.fmod(h/6 + 1, 1) with h/6 + 1 > 0
+		h--
+	}
+	return h, s, maxc
+}
+
+// hsv2rgb is torchvision's _hsv2rgb for one pixel.
+func hsv2rgb(h, s, v float32) (r, g, b float32) {
+	i6 := float32(math.Floor(float64(h * 6)))
+	f := h*6 - i6
+	p := clamp01(v * (1 - s))
+	q := clamp01(v * (1 - s*f))
+	t := clamp01(v * (1 - s*(1-f)))
+	switch int(i6) % 6 {
+	case 0:
+		return v, t, p
+	case 1:
+		return q, v, p
+	case 2:
+		return p, v, t
+	case 3:
+		return p, q, v
+	case 4:
+		return t, p, v
+	default:
+		return v, p, q
+	}
+}
+
+// ColorJitter randomly changes brightness, contrast, saturation and hue,
+// applying the four adjustments in a random order
+// (torchvision.transforms.ColorJitter). Each field is the range its factor
+// is drawn from; a zero Range, or the identity factor for both ends
+// (1 for the first three, 0 for hue), turns that adjustment off.
+// Wrap it in RandomApply for torchvision's RandomApply([ColorJitter], p).
+type ColorJitter struct {
+	Brightness, Contrast, Saturation, Hue Range
+}
+
+// NewColorJitter builds a ColorJitter from torchvision's scalar arguments:
+// brightness b gives factors in [max(0, 1-b), 1+b], likewise contrast and
+// saturation, and hue h gives [-h, h] (h ≤ 0.5). All must be non-negative.
+func NewColorJitter(brightness, contrast, saturation, hue float64) *ColorJitter {
+	for _, v := range []float64{brightness, contrast, saturation, hue} {
+		if !(v >= 0) {
+			panic(fmt.Sprintf("augment.NewColorJitter(%g, %g, %g, %g): arguments must be non-negative", brightness, contrast, saturation, hue))
+		}
+	}
+	if hue > 0.5 {
+		panic(fmt.Sprintf("augment.NewColorJitter: hue %g > 0.5", hue))
+	}
+	around1 := func(v float64) Range { return Range{max(0, 1-v), 1 + v} }
+	return &ColorJitter{around1(brightness), around1(contrast), around1(saturation), Range{-hue, hue}}
+}
+
+// Jitter adjustments, the indices of JitterParams.Order (torchvision's
+// fn_idx).
+const (
+	JitterBrightness = iota
+	JitterContrast
+	JitterSaturation
+	JitterHue
+)
+
+// JitterParams is one draw of a ColorJitter: the order of the four
+// adjustments and their factors. A disabled adjustment has its identity
+// factor (1, or 0 for hue) and is skipped.
+type JitterParams struct {
+	Order                                 [4]int
+	Brightness, Contrast, Saturation, Hue float64
+}
+
+func off(r Range, identity float64) bool {
+	return r == (Range{}) || (r.Min == identity && r.Max == identity)
+}
+
+// Params draws the order (a uniform permutation) and the factors of the
+// enabled adjustments (in the order brightness, contrast, saturation, hue),
+// torchvision's ColorJitter.get_params.
+func (t *ColorJitter) Params(rng *rand.Rand) JitterParams {
+	p := JitterParams{Order: [4]int{0, 1, 2, 3}, Brightness: 1, Contrast: 1, Saturation: 1}
+	for i := 3; i > 0; i-- {
+		j := rng.IntN(i + 1)
+		p.Order[i], p.Order[j] = p.Order[j], p.Order[i]
+	}
+	if !off(t.Brightness, 1) {
+		p.Brightness = t.Brightness.sample(rng)
+	}
+	if !off(t.Contrast, 1) {
+		p.Contrast = t.Contrast.sample(rng)
+	}
+	if !off(t.Saturation, 1) {
+		p.Saturation = t.Saturation.sample(rng)
+	}
+	if !off(t.Hue, 0) {
+		p.Hue = t.Hue.sample(rng)
+	}
+	return p
+}
+
+// Apply returns img with the adjustments applied in p.Order, as
+// ColorJitter.forward does for its drawn parameters; img is not modified.
+func (p JitterParams) Apply(img *Image) *Image {
+	img.check("JitterParams.Apply")
+	out := img.Clone()
+	p.applyInPlace(out)
+	return out
+}
+
+func (p JitterParams) applyInPlace(img *Image) {
+	for _, fn := range p.Order {
+		switch fn {
+		case JitterBrightness:
+			if p.Brightness != 1 {
+				brightnessInPlace(img, p.Brightness)
+			}
+		case JitterContrast:
+			if p.Contrast != 1 {
+				contrastInPlace(img, p.Contrast)
+			}
+		case JitterSaturation:
+			if p.Saturation != 1 {
+				saturationInPlace(img, p.Saturation)
+			}
+		case JitterHue:
+			if p.Hue != 0 {
+				hueInPlace(img, p.Hue)
+			}
+		}
+	}
+}
+
+// Apply jitters a copy of img; img is not modified.
+func (t *ColorJitter) Apply(img *Image, rng *rand.Rand) *Image { return applyVia(t, img, rng) }
+
+func (t *ColorJitter) applyOwned(img *Image, owned bool, rng *rand.Rand) (*Image, bool) {
+	img.check("ColorJitter")
+	p := t.Params(rng)
+	img = own(img, owned)
+	p.applyInPlace(img)
+	return img, true
+}
+
+// RandomGrayscale converts an RGB image to 3-channel grayscale with
+// probability P (torchvision.transforms.RandomGrayscale, default p = 0.1).
+// A 1-channel image is left as it is.
+type RandomGrayscale struct{ P float64 }
+
+// Apply converts a copy of img with probability P; img is not modified.
+func (t *RandomGrayscale) Apply(img *Image, rng *rand.Rand) *Image { return applyVia(t, img, rng) }
+
+func (t *RandomGrayscale) applyOwned(img *Image, owned bool, rng *rand.Rand) (*Image, bool) {
+	img.check("RandomGrayscale")
+	if rng.Float64() >= t.P || img.C != 3 {
+		return img, owned
+	}
+	img = own(img, owned)
+	grayInPlace(img)
+	return img, true
+}
+
+// Solarize inverts (1 - v) every value at or above threshold
+// (torchvision.transforms.functional.solarize on float tensors).
+func Solarize(img *Image, threshold float64) *Image {
+	img.check("Solarize")
+	out := img.Clone()
+	solarizeInPlace(out, float32(threshold))
+	return out
+}
+
+func solarizeInPlace(img *Image, th float32) {
+	for i, v := range img.Pix {
+		if v >= th {
+			img.Pix[i] = 1 - v
+		}
+	}
+}
+
+// RandomSolarize solarizes with probability P
+// (torchvision.transforms.RandomSolarize; BYOL uses threshold 0.5).
+type RandomSolarize struct {
+	Threshold float64
+	P         float64
+}
+
+// Apply solarizes a copy of img with probability P; img is not modified.
+func (t *RandomSolarize) Apply(img *Image, rng *rand.Rand) *Image { return applyVia(t, img, rng) }
+
+func (t *RandomSolarize) applyOwned(img *Image, owned bool, rng *rand.Rand) (*Image, bool) {
+	img.check("RandomSolarize")
+	if rng.Float64() >= t.P {
+		return img, owned
+	}
+	img = own(img, owned)
+	solarizeInPlace(img, float32(t.Threshold))
+	return img, true
+}

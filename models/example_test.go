@@ -1,0 +1,31 @@
+package models_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"contrastive/autograd"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/tensor"
+)
+
+// Build a CIFAR-stem ResNet-18 at a quarter of torchvision's width and
+// encode a batch of two 32×32 RGB images (NHWC) into pooled features.
+func ExampleNewResNet() {
+	enc, err := models.NewResNet(models.Config{Arch: "resnet18", Stem: models.StemCIFAR, Width: 0.25}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x := autograd.Const(tensor.New(2, 32, 32, 3))
+	h := enc.Forward(x)
+	fmt.Println("features", h.Shape(), "dim", enc.FeatureDim())
+	fmt.Println("parameters", nn.NumParams(enc))
+	st := nn.State(enc)
+	fmt.Println(len(st), "tensors:", st[0].Name, st[5].Name, st[len(st)-1].Name)
+	// Output:
+	// features [2 128] dim 128
+	// parameters 700176
+	// 120 tensors: conv1.weight bn1.num_batches_tracked layer4.1.bn2.num_batches_tracked
+}

@@ -1,0 +1,119 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"contrastive/augment"
+	"contrastive/checkpoint"
+	"contrastive/data"
+	"contrastive/eval"
+	"contrastive/internal/safetensors"
+	"contrastive/models"
+	"contrastive/nn"
+)
+
+// LoadEncoder rebuilds the encoder of a run from path (a run directory or
+// a checkpoint file) and loads its weights. It returns the run's config.
+func LoadEncoder(path string, inChannels int) (*models.ResNet, Config, error) {
+	file := path
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		file = filepath.Join(path, CheckpointFile)
+	}
+	cfg, err := checkpointConfig(file)
+	if err != nil {
+		return nil, cfg, err
+	}
+	enc, err := models.NewResNet(models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: inChannels, Width: cfg.Width}, nil)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("%s: %w", file, err)
+	}
+	if _, err := checkpoint.LoadModel(file, checkpoint.Entries(nn.State(enc)), checkpoint.LoadOptions{IgnoreUnexpected: true}); err != nil {
+		return nil, cfg, err
+	}
+	return enc, cfg, nil
+}
+
+// checkpointConfig reads the run config stored in a checkpoint's metadata.
+func checkpointConfig(file string) (Config, error) {
+	f, err := safetensors.Read(file)
+	if err != nil {
+		return Config{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	var cfg Config
+	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
+		return cfg, fmt.Errorf("%s: no readable run config in the metadata: %w", file, err)
+	}
+	return cfg, nil
+}
+
+// EvalKind selects the downstream evaluation.
+type EvalKind string
+
+const (
+	EvalKNN    EvalKind = "knn"
+	EvalLinear EvalKind = "linear"
+)
+
+// EvalConfig configures Evaluate.
+type EvalConfig struct {
+	Checkpoint  string
+	Train, Test string
+	Kind        EvalKind
+	K           int
+	Temperature float64
+	Epochs      int // linear probe epochs
+	Batch       int
+	Seed        uint64
+}
+
+// Evaluate computes frozen features of the checkpoint's encoder on the
+// train and test sets (normalised like the run's augmentation preset) and
+// classifies the test set with weighted kNN or a linear probe.
+func Evaluate(ec EvalConfig) (eval.Result, error) {
+	tr, err := data.Open(ec.Train, data.OpenOptions{})
+	if err != nil {
+		return eval.Result{}, err
+	}
+	te, err := data.Open(ec.Test, data.OpenOptions{})
+	if err != nil {
+		return eval.Result{}, err
+	}
+	if tr.NumClasses() == 0 || te.NumClasses() == 0 {
+		return eval.Result{}, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
+	}
+	_, _, c := tr.Shape()
+	enc, cfg, err := LoadEncoder(ec.Checkpoint, c)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	h, w, _ := tr.Shape()
+	preset := cfg.Augment
+	if preset == "" {
+		preset = cfg.Method
+	}
+	mv, err := augment.Preset(preset, max(min(h, w), 1), c)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	prep := func(img *augment.Image) *augment.Image { return img }
+	if mv.Mean != nil {
+		norm := &augment.Normalize{Mean: mv.Mean, Std: mv.Std}
+		prep = func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
+	}
+	trf, trl, err := eval.Features(enc, tr, ec.Batch, prep)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	tef, tel, err := eval.Features(enc, te, ec.Batch, prep)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	classes := max(tr.NumClasses(), te.NumClasses())
+	if ec.Kind == EvalLinear {
+		return eval.LinearProbe(trf, trl, tef, tel, eval.LinearConfig{NumClasses: classes, Epochs: ec.Epochs, Seed: ec.Seed})
+	}
+	return eval.KNN(trf, trl, tef, tel, eval.KNNConfig{K: ec.K, Temperature: float32(ec.Temperature), NumClasses: classes})
+}

@@ -1,0 +1,391 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"contrastive/augment"
+	"contrastive/autograd"
+	"contrastive/checkpoint"
+	"contrastive/data"
+	"contrastive/eval"
+	"contrastive/internal/safetensors"
+	"contrastive/methods"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/optim"
+	"contrastive/tensor"
+)
+
+// File names inside a run directory.
+const (
+	CheckpointFile = "checkpoint.safetensors"
+	ConfigFile     = "config.yaml"
+	MetricsFile    = "metrics.jsonl"
+	PlotFile       = "loss.png"
+)
+
+// ErrInterrupted is returned (wrapped) when the context was cancelled: the
+// checkpoint of the last completed step has been written.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Summary reports a finished run.
+type Summary struct {
+	Steps     int          `json:"steps"`
+	Epochs    int          `json:"epochs"`
+	FinalLoss float64      `json:"final_loss"`
+	Seconds   float64      `json:"seconds"`
+	ImagesSec float64      `json:"images_per_sec"`
+	KNN       *eval.Result `json:"knn,omitempty"`
+	RandomKNN *eval.Result `json:"random_init_knn,omitempty"`
+}
+
+// Options are the parts of a run that are not configuration.
+type Options struct {
+	// Resume continues from the run directory's checkpoint.
+	Resume bool
+	// Log receives progress lines; Progress, when true, redraws one
+	// status line in place (a terminal) instead of printing log lines.
+	Log      io.Writer
+	Progress bool
+}
+
+// Run pretrains cfg.Method on cfg.Data and writes the run directory
+// cfg.Out: checkpoint.safetensors, config.yaml, metrics.jsonl, loss.png.
+// Cancelling ctx (Ctrl-C) writes a checkpoint and returns ErrInterrupted.
+// A NaN or infinite loss stops the run with an error and leaves the last
+// good checkpoint in place.
+func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	r, err := newRun(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.loop(ctx)
+}
+
+type run struct {
+	cfg      Config
+	opt      Options
+	ds, test data.Dataset
+	views    *augment.MultiView
+	method   methods.Method
+	optim    optim.Optimizer
+	sched    optim.WarmupCosine
+	state    []checkpoint.Entry
+	step     int
+	total    int
+	perEpoch int
+	start    data.Position
+	metrics  *MetricsLog
+}
+
+func newRun(cfg Config, opt Options) (*run, error) {
+	r := &run{cfg: cfg, opt: opt}
+	var err error
+	openOpt := data.OpenOptions{SkipBad: cfg.SkipBad, Warn: opt.Log}
+	if r.ds, err = data.Open(cfg.Data, openOpt); err != nil {
+		return nil, err
+	}
+	if cfg.TestData != "" {
+		if r.test, err = data.Open(cfg.TestData, openOpt); err != nil {
+			return nil, err
+		}
+		if r.test.NumClasses() == 0 {
+			return nil, fmt.Errorf("test data %s has no labels: kNN evaluation needs a labelled dataset", cfg.TestData)
+		}
+	}
+	h, w, c := r.ds.Shape()
+	size := min(h, w)
+	if size == 0 {
+		size = 224
+	}
+	preset := cfg.Augment
+	if preset == "" {
+		preset = cfg.Method
+	}
+	if r.views, err = augment.Preset(preset, size, c); err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	r.perEpoch = r.ds.Len() / cfg.BatchSize
+	if r.perEpoch == 0 {
+		return nil, fmt.Errorf("data %s has %d images, fewer than one batch of %d", cfg.Data, r.ds.Len(), cfg.BatchSize)
+	}
+	r.total = cfg.Epochs * r.perEpoch
+	if cfg.MaxSteps >= 0 && cfg.MaxSteps < r.total {
+		r.total = cfg.MaxSteps
+	}
+	if r.method, err = newMethod(cfg, c, r.ds); err != nil {
+		return nil, err
+	}
+	params := optim.Params(nn.Params(r.method.Model()))
+	if r.optim, err = newOptimizer(cfg, params); err != nil {
+		return nil, err
+	}
+	r.sched = optim.WarmupCosine{Base: cfg.LR, WarmupSteps: int(cfg.WarmupEpochs * float64(r.perEpoch)), TotalSteps: max(r.total, 1)}
+	r.state = checkpoint.Entries(nn.State(r.method.Model()))
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("out: %w", err)
+	}
+	if opt.Resume {
+		if err := r.resume(); err != nil {
+			return nil, err
+		}
+	}
+	if err := safetensors.WriteFileAtomic(filepath.Join(cfg.Out, ConfigFile), cfg.Marshal()); err != nil {
+		return nil, err
+	}
+	if r.metrics, err = OpenMetrics(filepath.Join(cfg.Out, MetricsFile), r.step); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error) {
+	mc := methods.Config{
+		Encoder:     models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: channels, Width: cfg.Width},
+		ProjHidden:  cfg.ProjHidden,
+		ProjDim:     cfg.ProjDim,
+		ProjBN:      cfg.ProjBN,
+		Temperature: float32(cfg.Temperature),
+		DatasetSize: ds.Len(),
+		NumClasses:  ds.NumClasses(),
+	}
+	return methods.New(cfg.Method, mc, cfg.Seed)
+}
+
+func newOptimizer(cfg Config, params []optim.Param) (optim.Optimizer, error) {
+	switch cfg.Optimizer {
+	case "lars":
+		return optim.NewLARS(params, optim.LARSConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Exclude: optim.ExcludeBiasAndNorm})
+	case "adamw":
+		return optim.NewAdamW(params, optim.AdamWConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
+	default:
+		return optim.NewSGD(params, optim.SGDConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, ExcludeFromDecay: optim.ExcludeBiasAndNorm})
+	}
+}
+
+// resume restores weights, optimizer, method state, step and loader
+// position from the run directory's checkpoint.
+func (r *run) resume() error {
+	path := filepath.Join(r.cfg.Out, CheckpointFile)
+	ck, err := checkpoint.Load(path, r.state)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := r.optim.LoadState(ck.Optimizer); err != nil {
+		return fmt.Errorf("resume %s: optimizer: %w", path, err)
+	}
+	if err := r.method.LoadState(ck.Extra); err != nil {
+		return fmt.Errorf("resume %s: %w", path, err)
+	}
+	pos := ck.Loader["position"]
+	if len(pos) != 2 {
+		return fmt.Errorf("resume %s: no data-loader position", path)
+	}
+	r.step = int(ck.Step)
+	r.start = data.Position{Epoch: int(pos[0]), Index: int(pos[1])}
+	fmt.Fprintf(r.opt.Log, "resumed %s at step %d (epoch %d, sample %d)\n", path, r.step, r.start.Epoch, r.start.Index)
+	return nil
+}
+
+// save writes the checkpoint of the state after r.step steps.
+func (r *run) save(pos data.Position) error {
+	cfgJSON, _ := json.Marshal(r.cfg)
+	return checkpoint.Save(filepath.Join(r.cfg.Out, CheckpointFile), &checkpoint.Checkpoint{
+		Model:     r.state,
+		Optimizer: r.optim.State(),
+		Step:      int64(r.step),
+		Loader:    map[string][]int64{"position": {int64(pos.Epoch), int64(pos.Index)}},
+		Extra:     r.method.State(),
+		Config:    string(cfgJSON),
+		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width)},
+	})
+}
+
+func (r *run) loop(ctx context.Context) (*Summary, error) {
+	defer r.metrics.Close()
+	sum := &Summary{}
+	began := time.Now()
+	if r.step >= r.total {
+		// Nothing to train (max_steps 0 writes the random-init baseline).
+		if err := r.save(r.start); err != nil {
+			return nil, err
+		}
+		return r.finish(sum, began, 0)
+	}
+	loader, err := data.NewLoader(r.ds, data.LoaderConfig{
+		BatchSize: r.cfg.BatchSize, Seed: r.cfg.Seed, Shuffle: true, DropLast: true,
+		Workers: r.cfg.Workers, Start: r.start,
+	}, r.views.Views)
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	pos := r.start
+	images := 0
+	lastLog, lastImages := time.Now(), 0
+	var loss float64
+	for r.step < r.total {
+		if err := ctx.Err(); err != nil {
+			if err := r.save(pos); err != nil {
+				return nil, err
+			}
+			r.metrics.Flush()
+			return nil, fmt.Errorf("%w at step %d: checkpoint written to %s", ErrInterrupted, r.step, filepath.Join(r.cfg.Out, CheckpointFile))
+		}
+		b, err := loader.Next()
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", r.step, err)
+		}
+		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices})
+		loss = float64(lv.Item())
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, fmt.Errorf("step %d: loss is %v: training stopped; the last good checkpoint is %s (lower the learning rate?)",
+				r.step, loss, filepath.Join(r.cfg.Out, CheckpointFile))
+		}
+		autograd.Backward(lv)
+		lr := r.sched.At(r.step)
+		r.optim.SetLR(lr)
+		r.optim.Step()
+		r.optim.ZeroGrad()
+		autograd.Free(lv)
+		for _, v := range b.Views {
+			tensor.Put(v)
+		}
+		r.method.AfterStep(r.step)
+		r.step++
+		pos = loader.Position()
+		images += len(b.Indices)
+
+		if r.cfg.LogEvery > 0 && (r.step%r.cfg.LogEvery == 0 || r.step == r.total) {
+			now := time.Now()
+			ips := float64(images-lastImages) / now.Sub(lastLog).Seconds()
+			lastLog, lastImages = now, images
+			rec := Record{Step: r.step, Epoch: b.Epoch, Loss: loss, LR: lr, ImagesSec: ips, Elapsed: time.Since(began).Seconds()}
+			if err := r.metrics.Write(rec); err != nil {
+				return nil, err
+			}
+			r.progress(rec, began)
+		}
+		if r.cfg.CheckpointEvery > 0 && r.step%r.cfg.CheckpointEvery == 0 {
+			if err := r.save(pos); err != nil {
+				return nil, err
+			}
+			r.metrics.Flush()
+		}
+		epochDone := r.step%r.perEpoch == 0
+		if r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
+			res, err := r.knn(r.method.Encoder())
+			if err != nil {
+				return nil, err
+			}
+			if err := r.metrics.Write(Record{Step: r.step, Epoch: r.step / r.perEpoch, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(r.opt.Log, "\nepoch %d: kNN top-1 %.2f%% top-5 %.2f%%\n", r.step/r.perEpoch, 100*res.Top1, 100*res.Top5)
+		}
+	}
+	if r.opt.Progress {
+		fmt.Fprintln(r.opt.Log)
+	}
+	if err := r.save(pos); err != nil {
+		return nil, err
+	}
+	sum.FinalLoss = loss
+	sum.ImagesSec = float64(images) / time.Since(began).Seconds()
+	return r.finish(sum, began, images)
+}
+
+// finish evaluates (kNN, and the random-init baseline when asked), writes
+// the plot and returns the summary.
+func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error) {
+	sum.Steps = r.step
+	sum.Epochs = r.step / r.perEpoch
+	if r.test != nil {
+		res, err := r.knn(r.method.Encoder())
+		if err != nil {
+			return nil, err
+		}
+		sum.KNN = &res
+		if err := r.metrics.Write(Record{Step: r.step, Epoch: sum.Epochs, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}); err != nil {
+			return nil, err
+		}
+		if r.cfg.CompareRandom {
+			fresh, err := newMethod(r.cfg, r.method.Encoder().Config().InChannels, r.ds)
+			if err != nil {
+				return nil, err
+			}
+			rres, err := r.knn(fresh.Encoder())
+			if err != nil {
+				return nil, err
+			}
+			sum.RandomKNN = &rres
+		}
+	}
+	sum.Seconds = time.Since(began).Seconds()
+	if err := r.metrics.Flush(); err != nil {
+		return nil, err
+	}
+	recs, err := ReadMetrics(filepath.Join(r.cfg.Out, MetricsFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := PlotCurves(filepath.Join(r.cfg.Out, PlotFile), recs); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// knn evaluates enc with the weighted kNN classifier: the memory is the
+// first KNNTrainSize training images (all when 0), the queries the test set.
+func (r *run) knn(enc *models.ResNet) (eval.Result, error) {
+	prep := func(img *augment.Image) *augment.Image { return img }
+	if r.views.Mean != nil {
+		norm := &augment.Normalize{Mean: r.views.Mean, Std: r.views.Std}
+		prep = func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
+	}
+	train := r.ds
+	if n := r.cfg.KNNTrainSize; n > 0 && n < train.Len() {
+		train = newSubset(train, n)
+	}
+	if train.NumClasses() == 0 {
+		return eval.Result{}, fmt.Errorf("kNN needs labels: training data %s is unlabelled", r.cfg.Data)
+	}
+	trf, trl, err := eval.Features(enc, train, 256, prep)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	tef, tel, err := eval.Features(enc, r.test, 256, prep)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	return eval.KNN(trf, trl, tef, tel, eval.KNNConfig{K: r.cfg.KNNK, Temperature: float32(r.cfg.KNNTemperature), NumClasses: max(train.NumClasses(), r.test.NumClasses())})
+}
+
+func (r *run) progress(rec Record, began time.Time) {
+	eta := time.Duration(0)
+	if done := r.step; done > 0 {
+		el := time.Since(began)
+		eta = time.Duration(float64(el) / float64(done) * float64(r.total-done))
+	}
+	line := fmt.Sprintf("epoch %d  step %d/%d  loss %.4f  lr %.4g  %.1f img/s  ETA %s",
+		rec.Epoch+1, rec.Step, r.total, rec.Loss, rec.LR, rec.ImagesSec, eta.Round(time.Second))
+	if r.opt.Progress {
+		fmt.Fprintf(r.opt.Log, "\r%-90s", line)
+	} else {
+		fmt.Fprintln(r.opt.Log, line)
+	}
+}
