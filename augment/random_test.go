@@ -51,7 +51,6 @@ func TestRandomResizedCropParamsBounds(t *testing.T) {
 			area := float64(ch*cw) / float64(h*w)
 			lo := float64((ch-1)*(cw-1)) / float64(h*w)
 			hi := float64((ch+1)*(cw+1)) / float64(h*w)
-			_ = area
 			if hi < rrc.Scale.Min || lo > rrc.Scale.Max {
 				t.Fatalf("%dx%d: area fraction %.4f outside %v", h, w, area, rrc.Scale)
 			}

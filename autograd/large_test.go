@@ -6,6 +6,7 @@ package autograd_test
 // with straightforward float64 loops.
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -298,25 +299,27 @@ func TestUnaryLarge(t *testing.T) {
 func TestMovesLarge(t *testing.T) {
 	withWorkers(4, func() {
 		shape := []int{20, 30, 40, 5}
-		perm := []int{0, 3, 1, 2}
-		x := autograd.Param(randT(80, shape...))
-		y := autograd.Permute(x, perm...)
-		g := randT(81, y.Shape()...)
-		autograd.BackwardWith(y, g)
-		want := make([]float64, x.Data.Numel())
-		dx := make([]float64, x.Data.Numel())
-		oi, xi := make([]int, 4), make([]int, 4)
-		for i := range want {
-			unravel(i, y.Shape(), oi)
-			for d, p := range perm {
-				xi[p] = oi[d]
+		// NHWC -> NCHW (the batched-transpose path) and a general one.
+		for _, perm := range [][]int{{0, 3, 1, 2}, {2, 0, 3, 1}} {
+			x := autograd.Param(randT(80, shape...))
+			y := autograd.Permute(x, perm...)
+			g := randT(81, y.Shape()...)
+			autograd.BackwardWith(y, g)
+			want := make([]float64, x.Data.Numel())
+			dx := make([]float64, x.Data.Numel())
+			oi, xi := make([]int, 4), make([]int, 4)
+			for i := range want {
+				unravel(i, y.Shape(), oi)
+				for d, p := range perm {
+					xi[p] = oi[d]
+				}
+				j := bIndex(xi, shape)
+				want[i] = float64(x.Data.Data[j])
+				dx[j] = float64(g.Data[i])
 			}
-			j := bIndex(xi, shape)
-			want[i] = float64(x.Data.Data[j])
-			dx[j] = float64(g.Data[i])
+			within(t, fmt.Sprintf("permute %v forward", perm), y.Data.Data, want, 0)
+			within(t, fmt.Sprintf("permute %v backward", perm), x.Grad.Data, dx, 0)
 		}
-		within(t, "permute forward", y.Data.Data, want, 0)
-		within(t, "permute backward", x.Grad.Data, dx, 0)
 
 		const m, n = 300, 257
 		a := autograd.Param(randT(82, m, n))

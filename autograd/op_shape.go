@@ -229,6 +229,24 @@ func Permute(a *Value, perm ...int) *Value {
 // of x is touched once, so the rows may run in parallel.
 func permuteCopy(c, x []float32, shape, xs []int, acc bool) {
 	w := newWalk(shape, contiguousStrides(shape), xs)
+	// Fast path: a batch of 2-D transposes (NHWC <-> NCHW is one), done
+	// in cache-sized tiles.
+	d, s := w.dims, w.st[1]
+	if len(d) == 2 && s[0] == 1 && s[1] == d[0] {
+		d, s = []int{1, d[0], d[1]}, []int{d[0] * d[1], 1, d[0]}
+	}
+	if len(d) == 3 && s[0] == d[1]*d[2] && s[1] == 1 && s[2] == d[1] {
+		bs := d[1] * d[2]
+		for b := 0; b < d[0]; b++ {
+			cb, xb := c[b*bs:(b+1)*bs], x[b*bs:(b+1)*bs]
+			if acc { // x[p, q] += c[q, p]
+				transpose2D(xb, cb, d[1], d[2], true)
+			} else { // c[q, p] = x[p, q]
+				transpose2D(cb, xb, d[2], d[1], false)
+			}
+		}
+		return
+	}
 	st := w.istride(1)
 	w.run(true, true, func(o [3]int, lo, hi int) {
 		cr := c[o[0]+lo : o[0]+hi]

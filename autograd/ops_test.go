@@ -251,6 +251,10 @@ func init() {
 		in: ts(randT(42, 2, 3, 2, 4)),
 		f:  func(v []*autograd.Value) *autograd.Value { return autograd.Permute(v[0], 0, 3, 1, 2) },
 	}, gradCase{
+		name: "permute/generic", op: autograd.OpPermute, // no batched-transpose form
+		in: ts(randT(48, 2, 3, 4, 2)),
+		f:  func(v []*autograd.Value) *autograd.Value { return autograd.Permute(v[0], 2, 0, 3, 1) },
+	}, gradCase{
 		name: "indexselect", op: autograd.OpIndexSelect, // repeated rows accumulate
 		in: ts(randT(43, 5, 3)),
 		f:  func(v []*autograd.Value) *autograd.Value { return autograd.IndexSelect(v[0], []int{4, 0, 4, 2}) },

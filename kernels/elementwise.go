@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Element-wise loops over float32 slices. Each doc comment shows the
 // reference loop; the bodies are unrolled by four with the slices re-sliced
@@ -257,31 +260,31 @@ func Max(x []float32) float32 {
 	return m
 }
 
-// ReLU computes dst = max(a, 0).
+// ReLU computes dst = max(a, 0). It clears negative values through the
+// sign bit instead of branching (random signs would mispredict half the
+// time); -0 becomes +0 and a NaN keeps its payload unless its sign is set.
 //
 //	for i := range dst { dst[i] = max(a[i], 0) }
 func ReLU(dst, a []float32) {
 	checkLen("ReLU", len(dst), len(a))
 	a = a[:len(dst)]
 	for i, v := range a {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
+		b := math.Float32bits(v)
+		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 	}
 }
 
-// ReLUGrad accumulates the ReLU backward: dst += g where y > 0, with y the
-// ReLU output.
+// ReLUGrad accumulates the ReLU backward: dst += g where y > 0, with y
+// the output of ReLU (never negative, so y > 0 exactly when its bits
+// other than the sign are non-zero; branch-free like ReLU).
 //
 //	for i := range dst { if y[i] > 0 { dst[i] += g[i] } }
 func ReLUGrad(dst, g, y []float32) {
 	checkLen("ReLUGrad", len(dst), len(g), len(y))
 	g, y = g[:len(dst)], y[:len(dst)]
 	for i := range dst {
-		if y[i] > 0 {
-			dst[i] += g[i]
-		}
+		b := math.Float32bits(y[i]) << 1 // drop the sign: -0 counts as 0
+		keep := uint32(int32(b|-b) >> 31) // all ones when b != 0
+		dst[i] += math.Float32frombits(math.Float32bits(g[i]) & keep)
 	}
 }

@@ -72,12 +72,26 @@ func TestElementwiseMatchLoops(t *testing.T) {
 				}
 			}
 		}
+		// y: a ReLU output with zeros, +0 and -0 among the values.
+		y := ewRand(rng, n, -2, 2)
+		for i := range y {
+			switch {
+			case y[i] < 0 && i%2 == 0:
+				y[i] = 0
+			case y[i] < 0:
+				y[i] = float32(math.Copysign(0, -1))
+			}
+		}
 		for _, c := range acc {
 			d0 := ewRand(rng, n, -1, 1)
 			dst := append([]float32(nil), d0...)
-			c.fn(dst, a, b)
+			bb := b
+			if c.name == "ReLUGrad" {
+				bb = y
+			}
+			c.fn(dst, a, bb)
 			for i := range dst {
-				if want := c.ref(d0[i], a[i], b[i]); dst[i] != want {
+				if want := c.ref(d0[i], a[i], bb[i]); dst[i] != want {
 					t.Fatalf("%s n=%d: dst[%d] = %v, want %v", c.name, n, i, dst[i], want)
 				}
 			}

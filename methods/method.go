@@ -17,6 +17,14 @@ type Batch struct {
 	Views []*tensor.Tensor
 	// Indices are the dataset indices of the B samples (memory banks).
 	Indices []int
+	// Step is the number of optimizer steps taken before this batch.
+	// Randomness inside a method (noise samples, BN shuffles) is drawn
+	// from an RNG seeded by (seed, Step), so a resumed run repeats it
+	// exactly without saving generator state.
+	Step int
+	// Epoch is the epoch of the batch's samples (schedules such as SwAV's
+	// queue start and prototype freezing).
+	Epoch int
 }
 
 // Method is a self-supervised method.
@@ -55,6 +63,10 @@ type Config struct {
 	// sizing); NumClasses is 0 when unknown.
 	DatasetSize int
 	NumClasses  int
+	// StepsPerEpoch lets methods express schedules in epochs.
+	StepsPerEpoch int
+	// Options holds the method-specific settings.
+	Options Options
 }
 
 // Defaults fills zero fields with the shared defaults.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"contrastive/methods"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -39,6 +41,9 @@ type Config struct {
 	ProjDim     int     `yaml:"proj_dim"`
 	ProjBN      bool    `yaml:"proj_bn"`
 	Augment     string  `yaml:"augment"` // augmentation preset; "": the method's
+
+	// Methods holds the method-specific settings (moco, instdisc, pirl, swav).
+	Methods methods.Options `yaml:"methods"`
 
 	KNNEvery       int     `yaml:"knn_every"`       // epochs between online kNN evaluations (0: only at the end)
 	KNNK           int     `yaml:"knn_k"`           // neighbours (200)

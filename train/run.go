@@ -155,13 +155,15 @@ func newRun(cfg Config, opt Options) (*run, error) {
 
 func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error) {
 	mc := methods.Config{
-		Encoder:     models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: channels, Width: cfg.Width},
-		ProjHidden:  cfg.ProjHidden,
-		ProjDim:     cfg.ProjDim,
-		ProjBN:      cfg.ProjBN,
-		Temperature: float32(cfg.Temperature),
-		DatasetSize: ds.Len(),
-		NumClasses:  ds.NumClasses(),
+		Encoder:       models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: channels, Width: cfg.Width},
+		ProjHidden:    cfg.ProjHidden,
+		ProjDim:       cfg.ProjDim,
+		ProjBN:        cfg.ProjBN,
+		Temperature:   float32(cfg.Temperature),
+		DatasetSize:   ds.Len(),
+		NumClasses:    ds.NumClasses(),
+		StepsPerEpoch: ds.Len() / cfg.BatchSize,
+		Options:       cfg.Methods,
 	}
 	return methods.New(cfg.Method, mc, cfg.Seed)
 }
@@ -250,7 +252,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step, err)
 		}
-		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices})
+		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Step: r.step, Epoch: b.Epoch})
 		loss = float64(lv.Item())
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("step %d: loss is %v: training stopped; the last good checkpoint is %s (lower the learning rate?)",

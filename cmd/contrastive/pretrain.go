@@ -87,6 +87,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.KNNTemperature, "knn-temperature", cfg.KNNTemperature, "kNN weight temperature")
 	fs.IntVar(&cfg.KNNTrainSize, "knn-train-size", cfg.KNNTrainSize, "training images used as the kNN memory (0: all)")
 	fs.BoolVar(&cfg.CompareRandom, "compare-random", cfg.CompareRandom, "also evaluate the random-init encoder at the end")
+	cfg.Methods.RegisterFlags(fs)
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint (its config.yaml is used; flags override it)")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
 	if path := resumeFlag(args); path != "" {

@@ -1,0 +1,281 @@
+// Package benchstep times one SimCLR-style training step of the engine, the
+// workload of `contrastive bench step` and of bench/torch_step.py: a batch
+// of B images in two views (2B random 3×32×32 inputs through the encoder
+// in one batch), a ResNet encoder, the projection MLP feature→2048→128,
+// NT-Xent at τ = 0.5, backward and an SGD update (momentum 0.9).
+//
+// The step runs in segments — each encoder stage and the head are cut at
+// their inputs — so that forward and backward time can be reported per
+// stage. The arithmetic is exactly that of one unsegmented step: backward
+// runs the head first and hands each stage's input gradient to the stage
+// before it.
+package benchstep
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"contrastive/autograd"
+	"contrastive/internal/parallel"
+	"contrastive/kernels"
+	"contrastive/loss"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/optim"
+	"contrastive/tensor"
+)
+
+// Config is one benchmark run; zero fields take the defaults of Defaults.
+type Config struct {
+	Arch       string  // resnet18
+	Stem       string  // cifar
+	Width      float64 // 1
+	InChannels int     // 3
+	Size       int     // 32: input height and width
+	Batch      int     // 64 images, 2·Batch views
+	Steps      int     // 5 timed steps
+	Warmup     int     // 1 untimed step (fills the buffer pool)
+	ProjHidden int     // 2048
+	ProjDim    int     // 128
+	Tau        float32 // 0.5
+	LR         float64 // 0.1
+	Threads    int     // 0: GOMAXPROCS
+	Seed       uint64
+	// CPUProfile, if set, is written with a pprof CPU profile of the timed
+	// steps.
+	CPUProfile string
+}
+
+// Defaults fills zero fields.
+func (c *Config) Defaults() {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if c.Arch == "" {
+		c.Arch = "resnet18"
+	}
+	if c.Stem == "" {
+		c.Stem = models.StemCIFAR
+	}
+	if c.Width == 0 {
+		c.Width = 1
+	}
+	def(&c.InChannels, 3)
+	def(&c.Size, 32)
+	def(&c.Batch, 64)
+	def(&c.Steps, 5)
+	def(&c.ProjHidden, 2048)
+	def(&c.ProjDim, 128)
+	if c.Tau == 0 {
+		c.Tau = 0.5
+	}
+	if c.LR == 0 {
+		c.LR = 0.1
+	}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	mc := models.Config{Arch: c.Arch, Stem: c.Stem, InChannels: c.InChannels, Width: c.Width}
+	if err := mc.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Batch < 2:
+		return fmt.Errorf("benchstep: batch %d, want ≥ 2", c.Batch)
+	case c.Steps < 1 || c.Warmup < 0:
+		return fmt.Errorf("benchstep: steps %d and warm-up %d, want ≥ 1 and ≥ 0", c.Steps, c.Warmup)
+	case c.Size < 8:
+		return fmt.Errorf("benchstep: image size %d, want ≥ 8", c.Size)
+	case c.ProjHidden < 1 || c.ProjDim < 1:
+		return fmt.Errorf("benchstep: projection %d→%d, want positive sizes", c.ProjHidden, c.ProjDim)
+	case !(c.Tau > 0):
+		return fmt.Errorf("benchstep: temperature %v, want > 0", c.Tau)
+	case c.Threads < 0:
+		return fmt.Errorf("benchstep: threads %d, want ≥ 0", c.Threads)
+	}
+	return nil
+}
+
+// StageTime is the mean time of one stage per step.
+type StageTime struct {
+	Stage      string  `json:"stage"`
+	ForwardMS  float64 `json:"forward_ms"`
+	BackwardMS float64 `json:"backward_ms"`
+}
+
+// Result is what bench step prints. ImagesPerSec counts source images (each
+// seen in two views); EncoderImagesPerSec counts the 2·Batch views.
+type Result struct {
+	Arch                string      `json:"arch"`
+	Stem                string      `json:"stem"`
+	Width               float64     `json:"width"`
+	Batch               int         `json:"batch"`
+	Steps               int         `json:"steps"`
+	Threads             int         `json:"threads"`
+	Impl                string      `json:"impl"`
+	Layout              string      `json:"layout"`
+	ImagesPerSec        float64     `json:"images_per_sec"`
+	EncoderImagesPerSec float64     `json:"encoder_images_per_sec"`
+	StepMS              float64     `json:"step_ms"`
+	StepMSMin           float64     `json:"step_ms_min"`
+	ForwardMS           float64     `json:"forward_ms"`
+	BackwardMS          float64     `json:"backward_ms"`
+	OptimizerMS         float64     `json:"optimizer_ms"`
+	AllocsPerStep       float64     `json:"allocs_per_step"`
+	BytesPerStep        float64     `json:"bytes_per_step"`
+	Loss                []float32   `json:"loss"`
+	Split               []StageTime `json:"split"`
+}
+
+// Run builds the model and runs cfg.Warmup + cfg.Steps steps, timing the
+// last cfg.Steps.
+func Run(cfg Config) (*Result, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Threads > 0 {
+		defer parallel.SetWorkers(parallel.SetWorkers(cfg.Threads))
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	enc, err := models.NewResNet(models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: cfg.InChannels, Width: cfg.Width}, rng)
+	if err != nil {
+		return nil, err
+	}
+	head := nn.SimCLRProjection(enc.FeatureDim(), cfg.ProjHidden, cfg.ProjDim, false, rng)
+	model := nn.NewNamedSequential(nn.Child{Name: "", Module: enc}, nn.Child{Name: "projector", Module: head})
+	opt, err := optim.NewSGD(optim.Params(nn.Params(model)), optim.SGDConfig{LR: cfg.LR, Momentum: 0.9, WeightDecay: 1e-6})
+	if err != nil {
+		return nil, err
+	}
+	// Two views of Batch images, NHWC in [0, 1).
+	x := tensor.New(2*cfg.Batch, cfg.Size, cfg.Size, cfg.InChannels)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	s := &stepper{enc: enc, head: head, opt: opt, b: cfg.Batch, tau: cfg.Tau, x: x}
+	s.stages = append(enc.Stages(), models.Stage{Name: "head+loss", Forward: nil})
+	s.fwd = make([]time.Duration, len(s.stages))
+	s.bwd = make([]time.Duration, len(s.stages))
+
+	for i := 0; i < cfg.Warmup; i++ {
+		s.step()
+	}
+	s.reset()
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return nil, fmt.Errorf("benchstep: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("benchstep: cpu profile %s: %w", cfg.CPUProfile, err)
+		}
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	var total, best time.Duration
+	res := &Result{Arch: cfg.Arch, Stem: cfg.Stem, Width: cfg.Width, Batch: cfg.Batch, Steps: cfg.Steps,
+		Threads: parallel.Workers(), Impl: kernels.Impl(), Layout: "NHWC"}
+	for i := 0; i < cfg.Steps; i++ {
+		t0 := time.Now()
+		l := s.step()
+		d := time.Since(t0)
+		total += d
+		if i == 0 || d < best {
+			best = d
+		}
+		res.Loss = append(res.Loss, l)
+	}
+	runtime.ReadMemStats(&ms1)
+	if cfg.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	n := float64(cfg.Steps)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 / n }
+	res.StepMS = ms(total)
+	res.StepMSMin = float64(best) / 1e6
+	res.ImagesPerSec = float64(cfg.Batch) / (res.StepMS / 1e3)
+	res.EncoderImagesPerSec = 2 * res.ImagesPerSec
+	res.OptimizerMS = ms(s.optT)
+	res.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / n
+	res.BytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / n
+	for i, st := range s.stages {
+		res.Split = append(res.Split, StageTime{Stage: st.Name, ForwardMS: ms(s.fwd[i]), BackwardMS: ms(s.bwd[i])})
+		res.ForwardMS += ms(s.fwd[i])
+		res.BackwardMS += ms(s.bwd[i])
+	}
+	return res, nil
+}
+
+type stepper struct {
+	enc      *models.ResNet
+	head     *nn.Sequential
+	opt      optim.Optimizer
+	b        int
+	tau      float32
+	x        *tensor.Tensor
+	stages   []models.Stage
+	fwd, bwd []time.Duration
+	optT     time.Duration
+}
+
+func (s *stepper) reset() {
+	clear(s.fwd)
+	clear(s.bwd)
+	s.optT = 0
+}
+
+// step runs one training step segment by segment and returns the loss.
+func (s *stepper) step() float32 {
+	k := len(s.stages)
+	outs := make([]*autograd.Value, k)   // each segment's output
+	inputs := make([]*autograd.Value, k) // each segment's input leaf
+	in := autograd.Const(s.x)
+	for i, st := range s.stages {
+		inputs[i] = in
+		t0 := time.Now()
+		if i == k-1 {
+			z := s.head.Forward(in)
+			z1 := autograd.SliceAxis(z, 0, 0, s.b)
+			z2 := autograd.SliceAxis(z, 0, s.b, 2*s.b)
+			outs[i] = loss.NTXent(z1, z2, s.tau)
+		} else {
+			outs[i] = st.Forward(in)
+		}
+		s.fwd[i] += time.Since(t0)
+		// Cut the graph: the next segment starts from a leaf that shares
+		// this output's data.
+		in = autograd.Param(outs[i].Data)
+	}
+	l := outs[k-1].Item()
+	t0 := time.Now()
+	autograd.Backward(outs[k-1])
+	s.bwd[k-1] += time.Since(t0)
+	for i := k - 2; i >= 0; i-- {
+		t0 := time.Now()
+		if g := inputs[i+1].Grad; g != nil {
+			autograd.BackwardWith(outs[i], g)
+		}
+		s.bwd[i] += time.Since(t0)
+	}
+	t0 = time.Now()
+	s.opt.Step()
+	s.opt.ZeroGrad()
+	s.optT += time.Since(t0)
+	for i := k - 1; i >= 0; i-- {
+		if i > 0 {
+			tensor.Put(inputs[i].Grad)
+			inputs[i].Grad = nil
+		}
+		autograd.Free(outs[i])
+	}
+	return l
+}
