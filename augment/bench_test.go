@@ -9,8 +9,8 @@ import (
 // image (ns/op is per source image).
 func BenchmarkViews(b *testing.B) {
 	for _, tc := range []struct {
-		preset    string
-		size      int
+		preset     string
+		size       int
 		srcH, srcW int
 	}{{"simclr", 32, 32, 32}, {"simclr", 224, 375, 500}, {"moco-v2", 224, 375, 500}, {"swav", 224, 375, 500}, {"pirl", 32, 32, 32}} {
 		mv, err := Preset(tc.preset, tc.size, 3)

@@ -2,7 +2,6 @@ package augment
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -154,69 +153,53 @@ func hueInPlace(img *Image, factor float64) {
 	if img.C != 3 {
 		return
 	}
-	f := float32(factor)
+	shift := float32(6 * factor) // in sixths of a turn, [-3, 3]
 	for p := 0; p+3 <= len(img.Pix); p += 3 {
 		s := img.Pix[p : p+3 : p+3]
-		h, sat, v := rgb2hsv(s[0], s[1], s[2])
-		h += f
-		h -= float32(math.Floor(float64(h)))
-		s[0], s[1], s[2] = hsv2rgb(h, sat, v)
+		s[0], s[1], s[2] = shiftHue(s[0], s[1], s[2], shift)
 	}
 }
 
-// rgb2hsv is torchvision's _rgb2hsv for one pixel (after Pillow's
-// Convert.c): h and s are 0 where max == min.
-func rgb2hsv(r, g, b float32) (h, s, v float32) {
-	maxc := max(r, g, b)
-	minc := min(r, g, b)
-	eqc := maxc == minc
-	cr := maxc - minc
-	den := maxc
-	crd := cr
-	if eqc {
-		den, crd = 1, 1
+// shiftHue rotates the hue of one pixel by shift sixths of a turn. It is
+// rgb2hsv, a hue shift and hsv2rgb folded together: with v = max,
+// s = (max-min)/max and f the position inside the hue sector, hsv2rgb's
+// p = v(1-s), q = v(1-sf), t = v(1-s(1-f)) are min, max-(max-min)f and
+// min+(max-min)f, so the output is a permutation of max, min and one
+// interpolated value. It agrees with the round trip to float32 rounding
+// (tested against torchvision's adjust_hue).
+func shiftHue(r, g, b, shift float32) (float32, float32, float32) {
+	hi := max(r, g, b)
+	lo := min(r, g, b)
+	cr := hi - lo
+	if cr == 0 {
+		return r, g, b // gray: hue 0, saturation 0, unchanged
 	}
-	s = cr / den
-	rc := (maxc - r) / crd
-	gc := (maxc - g) / crd
-	bc := (maxc - b) / crd
-	switch {
-	case maxc == r:
-		h = bc - gc
-	case maxc == g:
-		h = 2 + rc - bc
-	default:
-		h = 4 + gc - rc
+	// The hue in sixths of a turn is 2k + num[k]/cr for the first channel
+	// k holding the maximum (torch's order: red, green, blue). Shifted and
+	// moved up by 6 it lies in [2, 14), so truncation gives the sector
+	// without branches (they mispredict on natural images' edges).
+	k := 2
+	if hi == g {
+		k = 1
 	}
-	h = h/6 + 1
-	if h >= 1 { // torch.fmod(h/6 + 1, 1) with h/6 + 1 > 0
-		h--
+	if hi == r {
+		k = 0
 	}
-	return h, s, maxc
+	num := [3]float32{g - b, b - r, r - g}
+	h := float32(2*k) + num[k]/cr + shift + 6
+	i := int(h)
+	f := h - float32(i)
+	vals := [4]float32{hi, lo + cr*f, lo, hi - cr*f} // v, t, p, q of hsv2rgb
+	o := &hueOrder[sectorOf[i&15]]
+	return vals[o[0]], vals[o[1]], vals[o[2]]
 }
 
-// hsv2rgb is torchvision's _hsv2rgb for one pixel.
-func hsv2rgb(h, s, v float32) (r, g, b float32) {
-	i6 := float32(math.Floor(float64(h * 6)))
-	f := h*6 - i6
-	p := clamp01(v * (1 - s))
-	q := clamp01(v * (1 - s*f))
-	t := clamp01(v * (1 - s*(1-f)))
-	switch int(i6) % 6 {
-	case 0:
-		return v, t, p
-	case 1:
-		return q, v, p
-	case 2:
-		return p, v, t
-	case 3:
-		return p, q, v
-	case 4:
-		return t, p, v
-	default:
-		return v, p, q
-	}
-}
+// sectorOf[i] is i mod 6; hueOrder[sector] picks R, G, B from
+// (v, t, p, q) as torchvision's _hsv2rgb does.
+var (
+	sectorOf = [16]uint8{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3}
+	hueOrder = [6][3]uint8{{0, 1, 2}, {3, 0, 2}, {2, 0, 1}, {2, 3, 0}, {1, 2, 0}, {0, 2, 3}}
+)
 
 // ColorJitter randomly changes brightness, contrast, saturation and hue,
 // applying the four adjustments in a random order

@@ -255,13 +255,16 @@ func TestFreeReturnsBuffers(t *testing.T) {
 	}
 	b3, n3, _ := measure()
 	t.Logf("MLP 32×64→128→10 step: first %d B / %d allocs, second %d B / %d allocs, 23rd %d B / %d allocs", b1, n1, b2, n2, b3, n3)
+	if !(l3 < l1) {
+		t.Errorf("loss did not go down: %v -> %v", l1, l3)
+	}
+	if raceEnabled {
+		t.Skip("allocation bounds do not hold under the race detector (sync.Pool drops items)")
+	}
 	if b2 > b1/10 || b3 > b1/10 {
 		t.Errorf("after warm-up a step allocates %d and %d bytes, want < 1/10 of the first step's %d", b2, b3, b1)
 	}
 	if b3 > 16<<10 {
 		t.Errorf("a warm step allocates %d bytes, want < 16 KiB (only graph nodes, no tensor buffers)", b3)
-	}
-	if !(l3 < l1) {
-		t.Errorf("loss did not go down: %v -> %v", l1, l3)
 	}
 }

@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"fmt"
+
 	"contrastive/kernels"
 	"contrastive/tensor"
 )
@@ -97,22 +99,11 @@ func binRow(k binKind, d, a []float32, sa int, b []float32, sb int) {
 		case binDiv:
 			kernels.ScalarDiv(d, s, b)
 		}
-	default: // both broadcast: a single output element per row
-		x, y := a[0], b[0]
-		var r float32
-		switch k {
-		case binAdd:
-			r = x + y
-		case binSub:
-			r = x - y
-		case binMul:
-			r = x * y
-		case binDiv:
-			r = x / y
-		}
-		for i := range d {
-			d[i] = r
-		}
+	default:
+		// The row axis is the output's last non-unit axis, which at least
+		// one operand spans; one-element outputs take binaryInto's
+		// same-size path.
+		panic(fmt.Sprintf("autograd: internal error: binary row with strides %d, %d", sa, sb))
 	}
 }
 

@@ -115,8 +115,48 @@ func newResult(op Op, out *tensor.Tensor, view bool, backward func(g *tensor.Ten
 		v.requiresGrad = true
 		v.parents = inputs
 		v.backward = backward
+	} else if arena != nil {
+		arena.vals = append(arena.vals, v)
 	}
 	return v
+}
+
+// scratch collects the op outputs created inside Inference.
+type scratch struct{ vals []*Value }
+
+var arena *scratch
+
+// Inference runs fn with graph recording off (like NoGrad) and then
+// returns to the pool every buffer that ops inside fn produced, except the
+// values passed to keep: those stay valid and the caller frees them (with
+// Free) when done. Use it for forward passes whose intermediates are not
+// needed afterwards (feature extraction, momentum encoders), so they too
+// allocate next to nothing after warm-up.
+func Inference(fn func(keep func(*Value))) {
+	old, oldMode := arena, gradMode
+	a := &scratch{}
+	arena, gradMode = a, false
+	kept := map[*Value]bool{}
+	defer func() {
+		arena, gradMode = old, oldMode
+		for _, v := range a.vals {
+			if kept[v] {
+				if old != nil {
+					old.vals = append(old.vals, v)
+				}
+				continue
+			}
+			if v.ownsData {
+				tensor.Put(v.Data)
+			}
+			v.Data = nil
+			for _, s := range v.saved {
+				tensor.Put(s)
+			}
+			v.saved = nil
+		}
+	}()
+	fn(func(v *Value) { kept[v] = true })
 }
 
 // save keeps pooled buffers alive until Free (argmax indices, masks,

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -51,21 +52,29 @@ func TestCIFAR10PNG(t *testing.T) {
 		if tc.split != "train" {
 			continue
 		}
-		var sum [3]float64
+		// The published per-channel mean and standard deviation (0-255)
+		// pin every pixel of the decoder down far better than a checksum
+		// of a few images would.
+		var sum, sq [3]float64
 		rds := ds.(RawDataset)
 		for i := range ds.Len() {
 			r, _ := rds.Raw(i)
 			for p := 0; p < len(r.Pix); p += 3 {
-				sum[0] += float64(r.Pix[p])
-				sum[1] += float64(r.Pix[p+1])
-				sum[2] += float64(r.Pix[p+2])
+				for c := range 3 {
+					v := float64(r.Pix[p+c])
+					sum[c] += v
+					sq[c] += v * v
+				}
 			}
 		}
 		wantMean := [3]float64{125.307, 122.950, 113.865}
+		wantStd := [3]float64{62.993, 62.089, 66.705}
+		n := float64(ds.Len() * 32 * 32)
 		for c := range 3 {
-			m := sum[c] / float64(ds.Len()*32*32)
-			if d := m - wantMean[c]; d > 0.01 || d < -0.01 {
-				t.Errorf("channel %d mean %.4f, want %.3f ± 0.01", c, m, wantMean[c])
+			m := sum[c] / n
+			sd := math.Sqrt(sq[c]/n - m*m)
+			if math.Abs(m-wantMean[c]) > 0.01 || math.Abs(sd-wantStd[c]) > 0.01 {
+				t.Errorf("channel %d mean %.4f std %.4f, want %.3f and %.3f ± 0.01", c, m, sd, wantMean[c], wantStd[c])
 			}
 		}
 	}

@@ -47,10 +47,9 @@ func Features(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment
 			labels[i] = ds.Label(i)
 		}
 		x := augment.Stack(imgs)
-		autograd.NoGrad(func() {
+		autograd.Inference(func(func(*autograd.Value)) {
 			f := enc.Forward(autograd.Const(x))
 			copy(out.Data[lo*d:hi*d], f.Data.Data)
-			autograd.Free(f)
 		})
 		tensor.Put(x)
 	}

@@ -96,49 +96,141 @@ func needLen(op, what string, got, want int) {
 	}
 }
 
-// PackConvWeights repacks torchvision weights w [OC, C, KH, KW] into
-// wk [KH·KW·C, OC], the GEMM operand whose row order matches im2col:
+// convDirect selects the direct path: im2col chunks (or x itself) feed the
+// 14×32 register tiles of convGemm in place, with no packing of the large
+// operand. It needs the AVX-512 tile; otherwise every convolution runs as
+// im2col + Sgemm. Tests switch it between complete calls only: the packed
+// weight layout depends on it.
+var convDirect = useConvAVX512
+
+// ConvPackedLen returns the length of the packed weights PackConvWeights
+// writes for s.
+func ConvPackedLen(s Conv2dShape) int {
+	if convDirect {
+		return 2 * s.OC * s.K()
+	}
+	return s.OC * s.K()
+}
+
+// PackConvWeights repacks torchvision weights w [OC, C, KH, KW] into the
+// operands of the convolution GEMMs, wk (ConvPackedLen(s) values):
 //
-//	wk[(kh·KW + kw)·C + c][oc] = w[oc][c][kh][kw]
+//	wk[(kh·KW + kw)·C + c][oc] = w[oc][c][kh][kw]        HWIO [K, OC], forward
+//	wk[OC·K + oc·K + (kh·KW + kw)·C + c] = w[oc][c][kh][kw]  OHWI [OC, K], input gradient (direct path only)
+//
+// so that the rows of both match the (kh, kw, c) order of im2col.
 func PackConvWeights(s Conv2dShape, w, wk []float32) {
 	const op = "PackConvWeights"
 	s.mustValidate(op)
 	needLen(op, "w", len(w), s.OC*s.K())
-	needLen(op, "wk", len(wk), s.OC*s.K())
-	khw := s.KH * s.KW
-	for oc := 0; oc < s.OC; oc++ {
-		src := w[oc*s.K() : (oc+1)*s.K()]
-		for c := 0; c < s.C; c++ {
-			for p := 0; p < khw; p++ {
-				wk[(p*s.C+c)*s.OC+oc] = src[c*khw+p]
-			}
-		}
+	needLen(op, "wk", len(wk), ConvPackedLen(s))
+	packHWIO(s, w, wk[:s.OC*s.K()])
+	if convDirect {
+		packOHWI(s, w, wk[s.OC*s.K():2*s.OC*s.K()])
 	}
 }
 
-// UnpackConvWeightsGrad accumulates a weight gradient in the packed layout
-// dwk [KH·KW·C, OC] into dw [OC, C, KH, KW]:
+// packHWIO writes dst[(t·C + c)·OC + oc] = w[oc·K + c·T + t] (T = KH·KW) in
+// blocks of 16 output channels × 16 input channels, so both sides stay in
+// L1 whatever the strides.
+func packHWIO(s Conv2dShape, w, dst []float32) {
+	oc, c, t, k := s.OC, s.C, s.KH*s.KW, s.K()
+	const blk = 16
+	parallel.For(convCeil(oc, blk), 1, func(lo, hi int) {
+		for ob := lo * blk; ob < min(hi*blk, oc); ob += blk {
+			for cb := 0; cb < c; cb += blk {
+				ce := min(cb+blk, c)
+				for o := ob; o < min(ob+blk, oc); o++ {
+					src := w[o*k+cb*t : o*k+ce*t]
+					for ci := cb; ci < ce; ci++ {
+						row := src[(ci-cb)*t : (ci-cb+1)*t]
+						for p, v := range row {
+							dst[(p*c+ci)*oc+o] = v
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// packOHWI writes dst[oc·K + t·C + c] = w[oc·K + c·T + t]: a [C, T] to
+// [T, C] transpose within each output channel's row.
+func packOHWI(s Conv2dShape, w, dst []float32) {
+	c, t, k := s.C, s.KH*s.KW, s.K()
+	if t == 1 {
+		copy(dst, w[:s.OC*k])
+		return
+	}
+	parallel.For(s.OC, 16, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			src, d := w[o*k:(o+1)*k], dst[o*k:(o+1)*k]
+			for ci := 0; ci < c; ci++ {
+				for p, v := range src[ci*t : (ci+1)*t] {
+					d[p*c+ci] = v
+				}
+			}
+		}
+	})
+}
+
+// ConvWeightGradLen returns the length of the packed weight gradient
+// Conv2dBackward accumulates for s (OC·K).
+func ConvWeightGradLen(s Conv2dShape) int { return s.OC * s.K() }
+
+// UnpackConvWeightsGrad accumulates a packed weight gradient dwk
+// (Conv2dBackward's) into dw [OC, C, KH, KW]: dwk is OHWI [OC, K] on the
+// direct path and HWIO [K, OC] otherwise, each in the (kh, kw, c) order of
+// PackConvWeights:
 //
-//	dw[oc][c][kh][kw] += dwk[(kh·KW + kw)·C + c][oc]
+//	dw[oc][c][kh][kw] += dwk[oc·K + (kh·KW + kw)·C + c]    (direct)
+//	dw[oc][c][kh][kw] += dwk[((kh·KW + kw)·C + c)·OC + oc]  (im2col + Sgemm)
 func UnpackConvWeightsGrad(s Conv2dShape, dwk, dw []float32) {
 	const op = "UnpackConvWeightsGrad"
 	s.mustValidate(op)
 	needLen(op, "dwk", len(dwk), s.OC*s.K())
 	needLen(op, "dw", len(dw), s.OC*s.K())
-	khw := s.KH * s.KW
-	for oc := 0; oc < s.OC; oc++ {
-		dst := dw[oc*s.K() : (oc+1)*s.K()]
-		for c := 0; c < s.C; c++ {
-			for p := 0; p < khw; p++ {
-				dst[c*khw+p] += dwk[(p*s.C+c)*s.OC+oc]
+	oc, c, t, k := s.OC, s.C, s.KH*s.KW, s.K()
+	if convDirect {
+		parallel.For(oc, 16, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				src, d := dwk[o*k:(o+1)*k], dw[o*k:(o+1)*k]
+				if t == 1 {
+					vecAcc(d, src)
+					continue
+				}
+				for ci := 0; ci < c; ci++ {
+					row := d[ci*t : (ci+1)*t]
+					for p := range row {
+						row[p] += src[p*c+ci]
+					}
+				}
+			}
+		})
+		return
+	}
+	const blk = 16
+	parallel.For(convCeil(oc, blk), 1, func(lo, hi int) {
+		for ob := lo * blk; ob < min(hi*blk, oc); ob += blk {
+			for cb := 0; cb < c; cb += blk {
+				ce := min(cb+blk, c)
+				for o := ob; o < min(ob+blk, oc); o++ {
+					d := dw[o*k+cb*t : o*k+ce*t]
+					for ci := cb; ci < ce; ci++ {
+						row := d[(ci-cb)*t : (ci-cb+1)*t]
+						for p := range row {
+							row[p] += dwk[(p*c+ci)*oc+o]
+						}
+					}
+				}
 			}
 		}
-	}
+	})
 }
 
 // Conv2dForward computes y = conv(x, w) + bias.
 //
-//	x [N,H,W,C], wk [KH·KW·C, OC] (PackConvWeights), bias [OC] or nil,
+//	x [N,H,W,C], wk = PackConvWeights(w), bias [OC] or nil,
 //	y [N,OH,OW,OC] (overwritten), scratch ≥ ConvScratchLen(s)
 //
 // A pointwise convolution is one GEMM on x; any other runs im2col and the
@@ -148,14 +240,21 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	s.mustValidate(op)
 	rows, k, oc := s.Rows(), s.K(), s.OC
 	needLen(op, "x", len(x), s.N*s.H*s.W*s.C)
-	needLen(op, "wk", len(wk), k*oc)
+	needLen(op, "wk", len(wk), ConvPackedLen(s))
 	needLen(op, "y", len(y), rows*oc)
 	needLen(op, "scratch", len(scratch), ConvScratchLen(s))
 	if bias != nil {
 		needLen(op, "bias", len(bias), oc)
 	}
+	gemm := func(m int, a, c []float32) {
+		if convDirect {
+			convGemm(m, oc, k, a, k, 1, wk, oc, c, oc, false)
+		} else {
+			Sgemm(false, false, m, oc, k, 1, a, k, wk, oc, 0, c, oc)
+		}
+	}
 	if s.pointwise() {
-		Sgemm(false, false, rows, oc, k, 1, x, k, wk, oc, 0, y, oc)
+		gemm(rows, x, y)
 	} else {
 		per := s.OutH() * s.OutW()
 		step := s.imagesPerChunk()
@@ -163,7 +262,7 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 			r0, r1 := n0*per, min(n0+step, s.N)*per
 			col := scratch[:(r1-r0)*k]
 			im2col(s, x, r0, r1, col)
-			Sgemm(false, false, r1-r0, oc, k, 1, col, k, wk, oc, 0, y[r0*oc:r1*oc], oc)
+			gemm(r1-r0, col, y[r0*oc:r1*oc])
 		}
 	}
 	if bias != nil {
@@ -178,13 +277,14 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 // Conv2dBackward accumulates the gradients of a convolution given dy, the
 // gradient of its output:
 //
-//	dx  [N,H,W,C]        += conv_transpose(dy, w)   (skipped when dx is nil)
-//	dwk [KH·KW·C, OC]    += colᵀ · dy               (skipped when dwk is nil)
+//	dx  [N,H,W,C]   += conv_transpose(dy, w)          (skipped when dx is nil)
+//	dwk [OC·K]      += the weight gradient, packed     (skipped when dwk is nil;
+//	                   UnpackConvWeightsGrad adds it into OIHW)
 //
-// x and wk are the forward inputs, dy is [N,OH,OW,OC], scratch ≥
-// ConvScratchLen(s). Per chunk it recomputes im2col(x) for the weight
-// gradient, then reuses the same scratch for dcol = dy · wkᵀ, which col2im
-// adds into dx. The bias gradient is ConvBiasGrad.
+// x and wk (PackConvWeights) are the forward inputs, dy is [N,OH,OW,OC],
+// scratch ≥ ConvScratchLen(s). Per chunk it recomputes im2col(x) for the
+// weight gradient, then reuses the same scratch for dcol = dy · Wᵀ, which
+// col2im adds into dx. The bias gradient is ConvBiasGrad.
 func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	const op = "Conv2dBackward"
 	s.mustValidate(op)
@@ -193,18 +293,34 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	needLen(op, "scratch", len(scratch), ConvScratchLen(s))
 	if dwk != nil {
 		needLen(op, "x", len(x), s.N*s.H*s.W*s.C)
-		needLen(op, "dwk", len(dwk), k*oc)
+		needLen(op, "dwk", len(dwk), ConvWeightGradLen(s))
 	}
 	if dx != nil {
-		needLen(op, "wk", len(wk), k*oc)
+		needLen(op, "wk", len(wk), ConvPackedLen(s))
 		needLen(op, "dx", len(dx), s.N*s.H*s.W*s.C)
+	}
+	// weights: dwk += colᵀ·dy (HWIO) or dyᵀ·col (OHWI, direct)
+	weights := func(m int, col, dyc []float32) {
+		if convDirect {
+			convGemm(oc, k, m, dyc, 1, oc, col, k, dwk, k, true)
+		} else {
+			Sgemm(true, false, k, oc, m, 1, col, k, dyc, oc, 1, dwk, oc)
+		}
+	}
+	// data: dcol (+)= dy·Wᵀ
+	data := func(m int, dyc, dcol []float32, accumulate bool) {
+		if convDirect {
+			convGemm(m, k, oc, dyc, oc, 1, wk[oc*k:2*oc*k], k, dcol, k, accumulate)
+		} else {
+			Sgemm(false, true, m, k, oc, 1, dyc, oc, wk, oc, b2f(accumulate), dcol, k)
+		}
 	}
 	if s.pointwise() {
 		if dwk != nil {
-			Sgemm(true, false, k, oc, rows, 1, x, k, dy, oc, 1, dwk, oc)
+			weights(rows, x, dy)
 		}
 		if dx != nil {
-			Sgemm(false, true, rows, k, oc, 1, dy, oc, wk, oc, 1, dx, k)
+			data(rows, dy, dx, true)
 		}
 		return
 	}
@@ -217,11 +333,83 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 		dyc := dy[r0*oc : r1*oc]
 		if dwk != nil {
 			im2col(s, x, r0, r1, col)
-			Sgemm(true, false, k, oc, r1-r0, 1, col, k, dyc, oc, 1, dwk, oc)
+			weights(r1-r0, col, dyc)
 		}
 		if dx != nil {
-			Sgemm(false, true, r1-r0, k, oc, 1, dyc, oc, wk, oc, 0, col, k)
+			data(r1-r0, dyc, col, false)
 			col2im(s, col, n0, n1, dx)
+		}
+	}
+}
+
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// convGemmFlops is the work per worker below which convGemm stays on one
+// goroutine.
+const convGemmFlops = 1 << 20
+
+// convGemm computes C (+)= A·B over strided operands, 14×32 tiles at a
+// time, the tiles split among workers:
+//
+//	A (i, p) = a[i·rs + p·ps]   i < m, p < k
+//	B (p, j) = b[p·ldb + j]     j < n
+//	C (i, j) = c[i·ldc + j]     (+= when accumulate)
+//
+// A ragged last row tile is moved up to end at row m and stores only its
+// new rows, so every tile reads 14 rows of A in bounds; fewer than 14 rows
+// in all go through a zero-padded copy. Ragged columns are masked.
+func convGemm(m, n, k int, a []float32, rs, ps int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if m < convMR {
+		convGemmSmall(m, n, k, a, rs, ps, b, ldb, c, ldc, accumulate)
+		return
+	}
+	mt, nt := convCeil(m, convMR), convCeil(n, convNR)
+	grain := max(1, convGemmFlops/(2*convMR*convNR*max(k, 1)))
+	parallel.For(mt*nt, grain, func(lo, hi int) {
+		args := convTileArgs{kc: k, rs: rs, ps: ps, ldb: ldb, ldc: ldc, accumulate: convBool(accumulate)}
+		for t := lo; t < hi; t++ {
+			i0, j0 := (t/nt)*convMR, (t%nt)*convNR
+			args.skip = 0
+			if i0+convMR > m {
+				args.skip = i0 + convMR - m
+				i0 = m - convMR
+			}
+			args.mask = colMask(min(convNR, n-j0))
+			convTile(a[i0*rs:], b[j0:], c[i0*ldc+j0:], &args)
+		}
+	})
+}
+
+// convGemmSmall is convGemm for m < 14: A is copied into a zero-padded
+// 14-row block and each tile computed into a temporary.
+func convGemmSmall(m, n, k int, a []float32, rs, ps int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	pa := make([]float32, convMR*max(k, 1))
+	for i := 0; i < m; i++ {
+		for p := 0; p < k; p++ {
+			pa[i*k+p] = a[i*rs+p*ps]
+		}
+	}
+	tile := make([]float32, convMR*convNR)
+	args := convTileArgs{kc: k, rs: max(k, 1), ps: 1, ldb: ldb, ldc: convNR}
+	for j0 := 0; j0 < n; j0 += convNR {
+		nc := min(convNR, n-j0)
+		args.mask = colMask(nc)
+		convTile(pa, b[j0:], tile, &args)
+		for i := 0; i < m; i++ {
+			dst, src := c[i*ldc+j0:i*ldc+j0+nc], tile[i*convNR:i*convNR+nc]
+			if accumulate {
+				vecAcc(dst, src)
+			} else {
+				copy(dst, src)
+			}
 		}
 	}
 }
@@ -249,3 +437,12 @@ func ConvBiasGrad(dy []float32, rows, oc int, db []float32) {
 		vecAcc(db[:oc], part[b*oc:(b+1)*oc])
 	}
 }
+
+func convBool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func convCeil(a, b int) int { return (a + b - 1) / b }

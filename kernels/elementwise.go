@@ -283,7 +283,7 @@ func ReLUGrad(dst, g, y []float32) {
 	checkLen("ReLUGrad", len(dst), len(g), len(y))
 	g, y = g[:len(dst)], y[:len(dst)]
 	for i := range dst {
-		b := math.Float32bits(y[i]) << 1 // drop the sign: -0 counts as 0
+		b := math.Float32bits(y[i]) << 1  // drop the sign: -0 counts as 0
 		keep := uint32(int32(b|-b) >> 31) // all ones when b != 0
 		dst[i] += math.Float32frombits(math.Float32bits(g[i]) & keep)
 	}

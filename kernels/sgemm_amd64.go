@@ -42,7 +42,7 @@ func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate int)
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, accumulate int)
 
 var avx512Kernel = &gemmKernel{
-	name: "avx512", mr: 14, nr: 32, kc: 384, mc: 168, nc: 4096,
+	name: "avx512", mr: 14, nr: 32, kc: 1024, mc: 84, nc: 2048,
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX512(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},
@@ -74,3 +74,4 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+

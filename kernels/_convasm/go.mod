@@ -1,0 +1,3 @@
+module contrastive/kernels/_convasm
+
+go 1.26.8
