@@ -28,9 +28,11 @@ func gaussianKernel1D(k int, sigma float64) []float32 {
 	return w
 }
 
-// blurTailMass bounds the kernel weight dropped from each side: taps whose
-// combined weight is below it change no pixel by more than this.
-const blurTailMass = 1e-7
+// blurTailMass bounds the kernel weight dropped from each side of a blur
+// kernel: values are in [0, 1], so skipping those taps changes no pixel by
+// more than 2·blurTailMass per pass (1e-4 after both, 1/39 of 1/255), and
+// it saves a third of the taps at σ = 1.
+const blurTailMass = 2.5e-5
 
 // Blur returns img convolved with a kernelSize×kernelSize Gaussian of
 // standard deviation sigma, with reflect padding: the result of
@@ -73,7 +75,8 @@ func reflect(i, n int) int {
 	return i
 }
 
-// blurInPlace convolves img with the separable kernel w (odd length):
+// blurInPlace convolves img with the separable kernel w (odd length,
+// symmetric, modified: its trimmed taps are renormalised):
 // vertically into a scratch image, then horizontally back into img.
 func blurInPlace(img *Image, w []float32) {
 	r := len(w) / 2
@@ -86,6 +89,11 @@ func blurInPlace(img *Image, w []float32) {
 	}
 	if r == 0 {
 		return // the centre weight is 1 up to rounding
+	}
+	if tail > 0 { // keep the sum at 1 so flat regions stay flat
+		for i := range w {
+			w[i] /= 1 - 2*tail
+		}
 	}
 	h, wd, c := img.H, img.W, img.C
 	rowLen := wd * c

@@ -63,16 +63,28 @@ func checkFactor(op string, f float64) {
 func AdjustBrightness(img *Image, factor float64) *Image {
 	img.check("AdjustBrightness")
 	checkFactor("AdjustBrightness", factor)
-	out := img.Clone()
-	brightnessInPlace(out, factor)
-	return out
+	return single(img, JitterBrightness, factor)
 }
 
-func brightnessInPlace(img *Image, factor float64) {
-	f := float32(factor)
-	for i, v := range img.Pix {
-		img.Pix[i] = clamp01(f * v)
+// single applies one jitter adjustment to a copy of img.
+func single(img *Image, kind int, factor float64) *Image {
+	p := JitterParams{Order: [4]int{kind, 0, 0, 0}, Brightness: 1, Contrast: 1, Saturation: 1}
+	for i := 1; i < 4; i++ {
+		p.Order[i] = (kind + i) % 4
 	}
+	switch kind {
+	case JitterBrightness:
+		p.Brightness = factor
+	case JitterContrast:
+		p.Contrast = factor
+	case JitterSaturation:
+		p.Saturation = factor
+	case JitterHue:
+		p.Hue = factor
+	}
+	out := img.Clone()
+	p.applyInPlace(out)
+	return out
 }
 
 // AdjustContrast blends img with the mean of its grayscale image:
@@ -82,29 +94,7 @@ func brightnessInPlace(img *Image, factor float64) {
 func AdjustContrast(img *Image, factor float64) *Image {
 	img.check("AdjustContrast")
 	checkFactor("AdjustContrast", factor)
-	out := img.Clone()
-	contrastInPlace(out, factor)
-	return out
-}
-
-func contrastInPlace(img *Image, factor float64) {
-	var sum float64
-	if img.C == 3 {
-		for p := 0; p+3 <= len(img.Pix); p += 3 {
-			s := img.Pix[p : p+3 : p+3]
-			sum += float64(lumaR*s[0] + lumaG*s[1] + lumaB*s[2])
-		}
-	} else {
-		for _, v := range img.Pix {
-			sum += float64(v)
-		}
-	}
-	mean := float32(sum / float64(img.H*img.W))
-	f := float32(factor)
-	b := (1 - f) * mean
-	for i, v := range img.Pix {
-		img.Pix[i] = clamp01(f*v + b)
-	}
+	return single(img, JitterContrast, factor)
 }
 
 // AdjustSaturation blends each pixel with its luma:
@@ -115,23 +105,7 @@ func contrastInPlace(img *Image, factor float64) {
 func AdjustSaturation(img *Image, factor float64) *Image {
 	img.check("AdjustSaturation")
 	checkFactor("AdjustSaturation", factor)
-	out := img.Clone()
-	saturationInPlace(out, factor)
-	return out
-}
-
-func saturationInPlace(img *Image, factor float64) {
-	if img.C != 3 {
-		return
-	}
-	f := float32(factor)
-	for p := 0; p+3 <= len(img.Pix); p += 3 {
-		s := img.Pix[p : p+3 : p+3]
-		b := (1 - f) * (lumaR*s[0] + lumaG*s[1] + lumaB*s[2])
-		s[0] = clamp01(f*s[0] + b)
-		s[1] = clamp01(f*s[1] + b)
-		s[2] = clamp01(f*s[2] + b)
-	}
+	return single(img, JitterSaturation, factor)
 }
 
 // AdjustHue shifts the hue of every pixel by factor turns (factor in
@@ -144,20 +118,7 @@ func AdjustHue(img *Image, factor float64) *Image {
 	if !(factor >= -0.5 && factor <= 0.5) {
 		panic(fmt.Sprintf("augment.AdjustHue: factor %g is not in [-0.5, 0.5]", factor))
 	}
-	out := img.Clone()
-	hueInPlace(out, factor)
-	return out
-}
-
-func hueInPlace(img *Image, factor float64) {
-	if img.C != 3 {
-		return
-	}
-	shift := float32(6 * factor) // in sixths of a turn, [-3, 3]
-	for p := 0; p+3 <= len(img.Pix); p += 3 {
-		s := img.Pix[p : p+3 : p+3]
-		s[0], s[1], s[2] = shiftHue(s[0], s[1], s[2], shift)
-	}
+	return single(img, JitterHue, factor)
 }
 
 // shiftHue rotates the hue of one pixel by shift sixths of a turn. It is
@@ -281,27 +242,120 @@ func (p JitterParams) Apply(img *Image) *Image {
 	return out
 }
 
+// applyInPlace runs the adjustments fused per pixel: contrast needs the
+// mean luma of the image as the earlier steps leave it, so the steps before
+// contrast run in a first pass that also sums the luma, and contrast and
+// the steps after it in a second pass. Each step is the same arithmetic as
+// its Adjust function.
 func (p JitterParams) applyInPlace(img *Image) {
+	var pre, post [4]pixOp
+	np, nq := 0, 0
+	contrast := false
 	for _, fn := range p.Order {
+		var o pixOp
 		switch fn {
 		case JitterBrightness:
-			if p.Brightness != 1 {
-				brightnessInPlace(img, p.Brightness)
+			if p.Brightness == 1 {
+				continue
 			}
+			o = pixOp{kind: JitterBrightness, f: float32(p.Brightness)}
 		case JitterContrast:
-			if p.Contrast != 1 {
-				contrastInPlace(img, p.Contrast)
+			if p.Contrast == 1 {
+				continue
 			}
+			contrast = true
+			o = pixOp{kind: JitterContrast, f: float32(p.Contrast)}
 		case JitterSaturation:
-			if p.Saturation != 1 {
-				saturationInPlace(img, p.Saturation)
+			if p.Saturation == 1 || img.C != 3 {
+				continue
 			}
+			o = pixOp{kind: JitterSaturation, f: float32(p.Saturation)}
 		case JitterHue:
-			if p.Hue != 0 {
-				hueInPlace(img, p.Hue)
+			if p.Hue == 0 || img.C != 3 {
+				continue
 			}
+			o = pixOp{kind: JitterHue, f: float32(6 * p.Hue)}
+		default:
+			continue
+		}
+		if contrast {
+			post[nq] = o
+			nq++
+		} else {
+			pre[np] = o
+			np++
 		}
 	}
+	sum := applyPixOps(img, pre[:np], contrast)
+	if contrast {
+		mean := float32(sum / float64(img.H*img.W))
+		post[0].b = (1 - post[0].f) * mean
+		applyPixOps(img, post[:nq], false)
+	}
+}
+
+// pixOp is one fused jitter step: out = f·v + b for contrast (b set once
+// the mean is known), f the factor otherwise (6·factor for hue).
+type pixOp struct {
+	kind int
+	f, b float32
+}
+
+// applyPixOps applies ops to every pixel in one pass and, if wantLuma,
+// returns the sum of the luma (the value for 1-channel images) of the
+// result.
+func applyPixOps(img *Image, ops []pixOp, wantLuma bool) float64 {
+	if len(ops) == 0 && !wantLuma {
+		return 0
+	}
+	var sum float64
+	if img.C == 1 {
+		var rowSum float32
+		for i, v := range img.Pix {
+			for _, o := range ops {
+				switch o.kind {
+				case JitterBrightness:
+					v = min(o.f*v, 1)
+				case JitterContrast:
+					v = clamp01(o.f*v + o.b)
+				}
+			}
+			img.Pix[i] = v
+			rowSum += v
+			if i%img.W == img.W-1 {
+				sum += float64(rowSum)
+				rowSum = 0
+			}
+		}
+		return sum
+	}
+	for y := 0; y < img.H; y++ {
+		row := img.Pix[y*img.W*3 : (y+1)*img.W*3]
+		var rowSum float32
+		for x := 0; x+3 <= len(row); x += 3 {
+			px := row[x : x+3 : x+3]
+			r, g, b := px[0], px[1], px[2]
+			for _, o := range ops {
+				switch o.kind {
+				case JitterBrightness:
+					r, g, b = min(o.f*r, 1), min(o.f*g, 1), min(o.f*b, 1)
+				case JitterContrast:
+					r, g, b = clamp01(o.f*r+o.b), clamp01(o.f*g+o.b), clamp01(o.f*b+o.b)
+				case JitterSaturation:
+					l := (1 - o.f) * (lumaR*r + lumaG*g + lumaB*b)
+					r, g, b = clamp01(o.f*r+l), clamp01(o.f*g+l), clamp01(o.f*b+l)
+				case JitterHue:
+					r, g, b = shiftHue(r, g, b, o.f)
+				}
+			}
+			px[0], px[1], px[2] = r, g, b
+			if wantLuma {
+				rowSum += lumaR*r + lumaG*g + lumaB*b
+			}
+		}
+		sum += float64(rowSum)
+	}
+	return sum
 }
 
 // Apply jitters a copy of img; img is not modified.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math/rand/v2"
 )
 
 // toByte maps [0, 1] to 0..255 with rounding (values outside are clamped).
@@ -69,4 +70,53 @@ func Grid(rows [][]*Image, scale int) *image.RGBA {
 		}
 	}
 	return out
+}
+
+// ViewGridMinCell is the side, in output pixels, that ViewGrid's automatic
+// scale enlarges the largest image to at least.
+const ViewGridMinCell = 96
+
+// ViewGrid shows what a pretext task does: one row per source image, the
+// source followed by views images made by mv (calling mv.Views as often as
+// needed; views 0 means one call), each shown with MultiView.Display. Row
+// i draws from a generator seeded with (seed, i). A source larger than the
+// views is shrunk (antialiased) to their size. scale 0 picks the smallest
+// integer scale that makes the largest cell at least ViewGridMinCell
+// pixels.
+func ViewGrid(mv *MultiView, sources []*Image, views, scale int, seed uint64) *image.RGBA {
+	if len(sources) == 0 || len(mv.Pipelines) == 0 {
+		panic(fmt.Sprintf("augment.ViewGrid: %d sources, %d pipelines", len(sources), len(mv.Pipelines)))
+	}
+	if views <= 0 {
+		views = len(mv.Pipelines)
+	}
+	rows := make([][]*Image, len(sources))
+	maxSide := 0
+	for i, src := range sources {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		row := []*Image{nil}
+		for len(row) < 1+views {
+			for j, v := range mv.Views(src, rng) {
+				if len(row) < 1+views {
+					d := mv.Display(j, v)
+					row = append(row, d)
+					maxSide = max(maxSide, d.H, d.W)
+				}
+			}
+		}
+		rows[i] = row
+	}
+	for i, src := range sources {
+		if long := max(src.H, src.W); long > maxSide {
+			h := max(1, src.H*maxSide/long)
+			w := max(1, src.W*maxSide/long)
+			src = Resize(src, Size{h, w}, Bilinear, true)
+		}
+		rows[i][0] = src
+		maxSide = max(maxSide, src.H, src.W)
+	}
+	if scale <= 0 {
+		scale = max(1, (ViewGridMinCell+maxSide-1)/maxSide)
+	}
+	return Grid(rows, scale)
 }

@@ -22,12 +22,4 @@ func (img *Image) check(op string) {
 }
 
 // clamp01 limits v to [0, 1], like torch's clamp(0, 1).
-func clamp01(v float32) float32 {
-	if v < 0 {
-		return 0
-	}
-	if v > 1 {
-		return 1
-	}
-	return v
-}
+func clamp01(v float32) float32 { return min(max(v, 0), 1) }

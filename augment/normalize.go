@@ -19,7 +19,8 @@ var (
 )
 
 // Normalize maps each channel to (v - Mean[c]) / Std[c]
-// (torchvision.transforms.Normalize). It is the last step of a pipeline:
+// (torchvision.transforms.Normalize; computed as a product with 1/Std,
+// within a float32 rounding of torch's division). It is the last step of a pipeline:
 // its output is no longer in [0, 1].
 type Normalize struct {
 	Mean, Std []float32
@@ -35,10 +36,18 @@ func (t *Normalize) applyOwned(img *Image, owned bool, _ *rand.Rand) (*Image, bo
 		panic(fmt.Sprintf("augment.Normalize: mean %v and std %v for a %d-channel image", t.Mean, t.Std, c))
 	}
 	img = own(img, owned)
-	for p := 0; p < len(img.Pix); p += c {
-		for ch := 0; ch < c; ch++ {
-			img.Pix[p+ch] = (img.Pix[p+ch] - t.Mean[ch]) / t.Std[ch]
+	if c == 3 {
+		m0, m1, m2 := t.Mean[0], t.Mean[1], t.Mean[2]
+		s0, s1, s2 := 1/t.Std[0], 1/t.Std[1], 1/t.Std[2]
+		for p := 0; p+3 <= len(img.Pix); p += 3 {
+			px := img.Pix[p : p+3 : p+3]
+			px[0], px[1], px[2] = (px[0]-m0)*s0, (px[1]-m1)*s1, (px[2]-m2)*s2
 		}
+		return img, true
+	}
+	m, s := t.Mean[0], 1/t.Std[0]
+	for i, v := range img.Pix {
+		img.Pix[i] = (v - m) * s
 	}
 	return img, true
 }

@@ -130,11 +130,11 @@ func init() {
 	bn := func(op func(x, g, b *autograd.Value, st *autograd.BatchNormState, training bool) *autograd.Value, training bool) func(v []*autograd.Value) *autograd.Value {
 		return func(v []*autograd.Value) *autograd.Value { return op(v[0], v[1], v[2], evalState(), training) }
 	}
-	convGradCases = append(convGradCases,
-		convGradCase{"BatchNorm/train", []*tensor.Tensor{x(11), gamma(), beta()}, bn(autograd.BatchNorm, true)},
-		convGradCase{"BatchNorm/eval", []*tensor.Tensor{x(12), gamma(), beta()}, bn(autograd.BatchNorm, false)},
-		convGradCase{"BatchNorm/train_2d", []*tensor.Tensor{randTensor(13, -1, 1, 6, 4), gamma(), beta()}, bn(autograd.BatchNorm, true)},
-		convGradCase{"BatchNormReLU/train", []*tensor.Tensor{x(14), gamma(), reluBeta()}, bn(autograd.BatchNormReLU, true)},
-		convGradCase{"BatchNormReLU/eval", []*tensor.Tensor{x(15), gamma(), reluBeta()}, bn(autograd.BatchNormReLU, false)},
+	gradCases = append(gradCases,
+		gradCase{op: autograd.OpBatchNorm, name: "BatchNorm/train", in: []*tensor.Tensor{x(11), gamma(), beta()}, f: bn(autograd.BatchNorm, true)},
+		gradCase{op: autograd.OpBatchNorm, name: "BatchNorm/eval", in: []*tensor.Tensor{x(12), gamma(), beta()}, f: bn(autograd.BatchNorm, false)},
+		gradCase{op: autograd.OpBatchNorm, name: "BatchNorm/train_2d", in: []*tensor.Tensor{randTensor(13, -1, 1, 6, 4), gamma(), beta()}, f: bn(autograd.BatchNorm, true)},
+		gradCase{op: autograd.OpBatchNormReLU, name: "BatchNormReLU/train", in: []*tensor.Tensor{x(14), gamma(), reluBeta()}, f: bn(autograd.BatchNormReLU, true)},
+		gradCase{op: autograd.OpBatchNormReLU, name: "BatchNormReLU/eval", in: []*tensor.Tensor{x(15), gamma(), reluBeta()}, f: bn(autograd.BatchNormReLU, false)},
 	)
 }

@@ -30,7 +30,7 @@ func Conv2d(x, w, b *Value, stride, pad int) *Value {
 	if err := s.Validate(); err != nil {
 		panic(fmt.Sprintf("autograd.Conv2d: x %v, w %v, stride %d, pad %d: %v", xs, ws, stride, pad, err))
 	}
-	wk := tensor.GetDirty(s.K(), s.OC)
+	wk := tensor.GetDirty(kernels.ConvPackedLen(s))
 	kernels.PackConvWeights(s, w.Data.Data, wk.Data)
 	out := tensor.GetDirty(s.N, s.OutH(), s.OutW(), s.OC)
 	var bias []float32
@@ -48,7 +48,7 @@ func Conv2d(x, w, b *Value, stride, pad int) *Value {
 		}
 		var dwkT *tensor.Tensor
 		if w.requiresGrad {
-			dwkT = tensor.Get(s.K(), s.OC)
+			dwkT = tensor.Get(kernels.ConvWeightGradLen(s))
 			dwk = dwkT.Data
 		}
 		if dx != nil || dwk != nil {

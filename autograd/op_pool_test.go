@@ -90,10 +90,11 @@ func distinctTensor(seed uint64, shape ...int) *tensor.Tensor {
 }
 
 func init() {
-	pool := func(name string, f func(x *autograd.Value) *autograd.Value, x *tensor.Tensor) convGradCase {
-		return convGradCase{name, []*tensor.Tensor{x}, func(v []*autograd.Value) *autograd.Value { return f(v[0]) }}
+	pool := func(name string, f func(x *autograd.Value) *autograd.Value, x *tensor.Tensor) gradCase {
+		op := map[string]autograd.Op{"MaxPool2d": autograd.OpMaxPool2d, "AvgPool2d": autograd.OpAvgPool2d, "GlobalAvgPool": autograd.OpGlobalAvgPool}[strings.Split(name, "/")[0]]
+		return gradCase{name: name, op: op, in: []*tensor.Tensor{x}, f: func(v []*autograd.Value) *autograd.Value { return f(v[0]) }}
 	}
-	convGradCases = append(convGradCases,
+	gradCases = append(gradCases,
 		pool("MaxPool2d/k3s2p1", func(x *autograd.Value) *autograd.Value { return autograd.MaxPool2d(x, 3, 2, 1) }, distinctTensor(21, 2, 5, 6, 3)),
 		pool("MaxPool2d/k2s2p0", func(x *autograd.Value) *autograd.Value { return autograd.MaxPool2d(x, 2, 2, 0) }, distinctTensor(22, 1, 4, 4, 2)),
 		pool("AvgPool2d/k3s2p1", func(x *autograd.Value) *autograd.Value { return autograd.AvgPool2d(x, 3, 2, 1) }, randTensor(23, -1, 1, 2, 5, 6, 3)),

@@ -114,12 +114,12 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 				}
 				continue
 			}
-			b, err := io.ReadAll(tr)
+			b, err := readMember(tr, hdr, p)
 			if err != nil {
-				return nil, &FormatError{p, "corrupt or truncated archive reading " + rel + ": " + err.Error()}
+				return nil, err
 			}
 			e := &entry{rel: rel, show: p + "/" + rel, data: b, read: true}
-			e.hdr, e.err = readHeader(bytes.NewReader(b))
+			e.hdr, e.err = headerOf(b)
 			held[rel] = e
 			c := int64(3)
 			if e.hdr.gray {
@@ -143,9 +143,9 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 				held = nil
 			}
 		case isBinaryName(path.Base(rel)):
-			b, err := io.ReadAll(tr)
+			b, err := readMember(tr, hdr, p)
 			if err != nil {
-				return nil, &FormatError{p, "corrupt or truncated archive reading " + rel + ": " + err.Error()}
+				return nil, err
 			}
 			bins.files[path.Base(rel)] = memFile{path: p + "/" + rel, data: b}
 		}
@@ -174,6 +174,18 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 	}
 	held = nil
 	return buildSet(name, p, ents, lay, opt, false)
+}
+
+// readMember reads the current archive member whole.
+func readMember(tr *tar.Reader, hdr *tar.Header, archive string) ([]byte, error) {
+	if hdr.Size < 0 || hdr.Size > 1<<31 {
+		return nil, &FormatError{archive, fmt.Sprintf("member %s claims %d bytes", hdr.Name, hdr.Size)}
+	}
+	b := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(tr, b); err != nil {
+		return nil, &FormatError{archive, "corrupt or truncated archive reading " + hdr.Name + ": " + err.Error()}
+	}
+	return b, nil
 }
 
 // unpackDir is the cache folder for one split of an archive, keyed by its

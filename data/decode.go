@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
@@ -49,6 +50,18 @@ func readHeader(r io.Reader) (header, error) {
 	}
 	gray := cfg.ColorModel == color.GrayModel || cfg.ColorModel == color.Gray16Model
 	return header{h: cfg.Height, w: cfg.Width, gray: gray}, nil
+}
+
+// headerOf reads the header of an encoded image held in memory, straight
+// from the IHDR chunk for a PNG (image.DecodeConfig allocates a decoder).
+func headerOf(b []byte) (header, error) {
+	if len(b) >= 33 && bytes.HasPrefix(b, pngSig) && string(b[12:16]) == "IHDR" && binary.BigEndian.Uint32(b[8:]) == 13 {
+		w, h := binary.BigEndian.Uint32(b[16:]), binary.BigEndian.Uint32(b[20:])
+		if w >= 1 && h >= 1 && uint64(w)*uint64(h) <= maxPixels {
+			return header{h: int(h), w: int(w), gray: b[25] == 0}, nil
+		}
+	}
+	return readHeader(bytes.NewReader(b))
 }
 
 // decodeBytes decodes an encoded image and checks it against its header.

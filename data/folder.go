@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -206,25 +205,8 @@ func trimAll(paths []string, prefix string) []string {
 // openFolder opens the split of an image folder on disk.
 func openFolder(root, name, split string, opt *OpenOptions) (*set, error) {
 	var files, dirs []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel != "." {
-				dirs = append(dirs, rel)
-			}
-			return nil
-		}
-		if isImageName(rel) {
-			files = append(files, rel)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("data: read folder %s: %w", root, err)
+	if err := walk(root, "", 0, &files, &dirs); err != nil {
+		return nil, err
 	}
 	lay, err := resolveLayout(root, files, dirs, split, false, opt)
 	if err != nil {
@@ -241,6 +223,43 @@ func openFolder(root, name, split string, opt *OpenOptions) (*set, error) {
 	return buildSet(name, root, ents, lay, opt, true)
 }
 
+// walk lists the image files and the folders below root/rel (slash
+// paths relative to root), following symbolic links to folders (a
+// dataset's train/ is often one) down to a depth of 8 and skipping hidden
+// entries.
+func walk(root, rel string, depth int, files, dirs *[]string) error {
+	dir := filepath.Join(root, filepath.FromSlash(rel))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("data: read folder %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		r := path.Join(rel, name)
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				continue // a dangling link is no dataset file
+			}
+			isDir = st.IsDir()
+		}
+		switch {
+		case isDir && depth < 8:
+			*dirs = append(*dirs, r)
+			if err := walk(root, r, depth+1, files, dirs); err != nil {
+				return err
+			}
+		case !isDir && isImageName(name):
+			*files = append(*files, r)
+		}
+	}
+	return nil
+}
+
 // readHeaders reads the header of every entry that has none yet, in
 // parallel.
 func readHeaders(ents []*entry) {
@@ -251,7 +270,7 @@ func readHeaders(ents []*entry) {
 			}
 			e.read = true
 			if e.file == "" {
-				e.hdr, e.err = readHeader(bytes.NewReader(e.data))
+				e.hdr, e.err = headerOf(e.data)
 				continue
 			}
 			f, err := os.Open(e.file)

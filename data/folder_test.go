@@ -281,3 +281,28 @@ func TestImageFolderMixedSizesAndStreaming(t *testing.T) {
 	_, err = ds.Image(1)
 	wantFormatError(t, err, "1.png", "disappeared")
 }
+
+// TestImageFolderSymlinks: a dataset whose folder, or whose train/, is a
+// symbolic link opens like the real thing.
+func TestImageFolderSymlinks(t *testing.T) {
+	real := t.TempDir()
+	writeFile(t, real, "cat/1.png", encode(t, rgbImage(3, 3, 1), ".png"))
+	writeFile(t, real, "dog/1.png", encode(t, rgbImage(3, 3, 2), ".png"))
+	dir := t.TempDir()
+	if err := os.Symlink(real, filepath.Join(dir, "train")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, link} {
+		ds, err := Open(p, OpenOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if ds.Len() != 2 || ds.NumClasses() != 2 {
+			t.Errorf("%s: %d images in %d classes, want 2 in 2", p, ds.Len(), ds.NumClasses())
+		}
+	}
+}

@@ -100,6 +100,9 @@ func TestPNGFastPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if fast, err := headerOf(file); err != nil || fast != hdr {
+				t.Errorf("type %d: IHDR header %+v (%v), image.DecodeConfig %+v", colorType, fast, err, hdr)
+			}
 			c := 3
 			if hdr.gray {
 				c = 1
@@ -140,6 +143,9 @@ func TestPNGFastPath(t *testing.T) {
 		var buf bytes.Buffer
 		png.Encode(&buf, img)
 		hdr, _ := readHeader(bytes.NewReader(buf.Bytes()))
+		if fast, err := headerOf(buf.Bytes()); err != nil || fast != hdr {
+			t.Errorf("%T: IHDR header %+v (%v), image.DecodeConfig %+v", img, fast, err, hdr)
+		}
 		var d pngDecoder
 		if err := d.decode(make([]uint8, 18), buf.Bytes(), hdr, 3); err != errPNGFallback {
 			t.Errorf("%T: fast path says %v, want a fallback", img, err)

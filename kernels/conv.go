@@ -96,138 +96,6 @@ func needLen(op, what string, got, want int) {
 	}
 }
 
-// convDirect selects the direct path: im2col chunks (or x itself) feed the
-// 14×32 register tiles of convGemm in place, with no packing of the large
-// operand. It needs the AVX-512 tile; otherwise every convolution runs as
-// im2col + Sgemm. Tests switch it between complete calls only: the packed
-// weight layout depends on it.
-var convDirect = useConvAVX512
-
-// ConvPackedLen returns the length of the packed weights PackConvWeights
-// writes for s.
-func ConvPackedLen(s Conv2dShape) int {
-	if convDirect {
-		return 2 * s.OC * s.K()
-	}
-	return s.OC * s.K()
-}
-
-// PackConvWeights repacks torchvision weights w [OC, C, KH, KW] into the
-// operands of the convolution GEMMs, wk (ConvPackedLen(s) values):
-//
-//	wk[(kh·KW + kw)·C + c][oc] = w[oc][c][kh][kw]        HWIO [K, OC], forward
-//	wk[OC·K + oc·K + (kh·KW + kw)·C + c] = w[oc][c][kh][kw]  OHWI [OC, K], input gradient (direct path only)
-//
-// so that the rows of both match the (kh, kw, c) order of im2col.
-func PackConvWeights(s Conv2dShape, w, wk []float32) {
-	const op = "PackConvWeights"
-	s.mustValidate(op)
-	needLen(op, "w", len(w), s.OC*s.K())
-	needLen(op, "wk", len(wk), ConvPackedLen(s))
-	packHWIO(s, w, wk[:s.OC*s.K()])
-	if convDirect {
-		packOHWI(s, w, wk[s.OC*s.K():2*s.OC*s.K()])
-	}
-}
-
-// packHWIO writes dst[(t·C + c)·OC + oc] = w[oc·K + c·T + t] (T = KH·KW) in
-// blocks of 16 output channels × 16 input channels, so both sides stay in
-// L1 whatever the strides.
-func packHWIO(s Conv2dShape, w, dst []float32) {
-	oc, c, t, k := s.OC, s.C, s.KH*s.KW, s.K()
-	const blk = 16
-	parallel.For(convCeil(oc, blk), 1, func(lo, hi int) {
-		for ob := lo * blk; ob < min(hi*blk, oc); ob += blk {
-			for cb := 0; cb < c; cb += blk {
-				ce := min(cb+blk, c)
-				for o := ob; o < min(ob+blk, oc); o++ {
-					src := w[o*k+cb*t : o*k+ce*t]
-					for ci := cb; ci < ce; ci++ {
-						row := src[(ci-cb)*t : (ci-cb+1)*t]
-						for p, v := range row {
-							dst[(p*c+ci)*oc+o] = v
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
-// packOHWI writes dst[oc·K + t·C + c] = w[oc·K + c·T + t]: a [C, T] to
-// [T, C] transpose within each output channel's row.
-func packOHWI(s Conv2dShape, w, dst []float32) {
-	c, t, k := s.C, s.KH*s.KW, s.K()
-	if t == 1 {
-		copy(dst, w[:s.OC*k])
-		return
-	}
-	parallel.For(s.OC, 16, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			src, d := w[o*k:(o+1)*k], dst[o*k:(o+1)*k]
-			for ci := 0; ci < c; ci++ {
-				for p, v := range src[ci*t : (ci+1)*t] {
-					d[p*c+ci] = v
-				}
-			}
-		}
-	})
-}
-
-// ConvWeightGradLen returns the length of the packed weight gradient
-// Conv2dBackward accumulates for s (OC·K).
-func ConvWeightGradLen(s Conv2dShape) int { return s.OC * s.K() }
-
-// UnpackConvWeightsGrad accumulates a packed weight gradient dwk
-// (Conv2dBackward's) into dw [OC, C, KH, KW]: dwk is OHWI [OC, K] on the
-// direct path and HWIO [K, OC] otherwise, each in the (kh, kw, c) order of
-// PackConvWeights:
-//
-//	dw[oc][c][kh][kw] += dwk[oc·K + (kh·KW + kw)·C + c]    (direct)
-//	dw[oc][c][kh][kw] += dwk[((kh·KW + kw)·C + c)·OC + oc]  (im2col + Sgemm)
-func UnpackConvWeightsGrad(s Conv2dShape, dwk, dw []float32) {
-	const op = "UnpackConvWeightsGrad"
-	s.mustValidate(op)
-	needLen(op, "dwk", len(dwk), s.OC*s.K())
-	needLen(op, "dw", len(dw), s.OC*s.K())
-	oc, c, t, k := s.OC, s.C, s.KH*s.KW, s.K()
-	if convDirect {
-		parallel.For(oc, 16, func(lo, hi int) {
-			for o := lo; o < hi; o++ {
-				src, d := dwk[o*k:(o+1)*k], dw[o*k:(o+1)*k]
-				if t == 1 {
-					vecAcc(d, src)
-					continue
-				}
-				for ci := 0; ci < c; ci++ {
-					row := d[ci*t : (ci+1)*t]
-					for p := range row {
-						row[p] += src[p*c+ci]
-					}
-				}
-			}
-		})
-		return
-	}
-	const blk = 16
-	parallel.For(convCeil(oc, blk), 1, func(lo, hi int) {
-		for ob := lo * blk; ob < min(hi*blk, oc); ob += blk {
-			for cb := 0; cb < c; cb += blk {
-				ce := min(cb+blk, c)
-				for o := ob; o < min(ob+blk, oc); o++ {
-					d := dw[o*k+cb*t : o*k+ce*t]
-					for ci := cb; ci < ce; ci++ {
-						row := d[(ci-cb)*t : (ci-cb+1)*t]
-						for p := range row {
-							row[p] += dwk[(p*c+ci)*oc+o]
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
 // Conv2dForward computes y = conv(x, w) + bias.
 //
 //	x [N,H,W,C], wk = PackConvWeights(w), bias [OC] or nil,
@@ -248,7 +116,7 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	}
 	gemm := func(m int, a, c []float32) {
 		if convDirect {
-			convGemm(m, oc, k, a, k, 1, wk, oc, c, oc, false)
+			convGemm(m, oc, k, a, k, 1, wk, k*convNR, convNR, c, oc, false)
 		} else {
 			Sgemm(false, false, m, oc, k, 1, a, k, wk, oc, 0, c, oc)
 		}
@@ -302,7 +170,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	// weights: dwk += colᵀ·dy (HWIO) or dyᵀ·col (OHWI, direct)
 	weights := func(m int, col, dyc []float32) {
 		if convDirect {
-			convGemm(oc, k, m, dyc, 1, oc, col, k, dwk, k, true)
+			convGemm(oc, k, m, dyc, 1, oc, col, convNR, k, dwk, k, true)
 		} else {
 			Sgemm(true, false, k, oc, m, 1, col, k, dyc, oc, 1, dwk, oc)
 		}
@@ -310,7 +178,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	// data: dcol (+)= dy·Wᵀ
 	data := func(m int, dyc, dcol []float32, accumulate bool) {
 		if convDirect {
-			convGemm(m, k, oc, dyc, oc, 1, wk[oc*k:2*oc*k], k, dcol, k, accumulate)
+			convGemm(m, k, oc, dyc, oc, 1, wk[convRound(oc, convNR)*k:], oc*convNR, convNR, dcol, k, accumulate)
 		} else {
 			Sgemm(false, true, m, k, oc, 1, dyc, oc, wk, oc, b2f(accumulate), dcol, k)
 		}
@@ -347,71 +215,6 @@ func b2f(b bool) float32 {
 		return 1
 	}
 	return 0
-}
-
-// convGemmFlops is the work per worker below which convGemm stays on one
-// goroutine.
-const convGemmFlops = 1 << 20
-
-// convGemm computes C (+)= A·B over strided operands, 14×32 tiles at a
-// time, the tiles split among workers:
-//
-//	A (i, p) = a[i·rs + p·ps]   i < m, p < k
-//	B (p, j) = b[p·ldb + j]     j < n
-//	C (i, j) = c[i·ldc + j]     (+= when accumulate)
-//
-// A ragged last row tile is moved up to end at row m and stores only its
-// new rows, so every tile reads 14 rows of A in bounds; fewer than 14 rows
-// in all go through a zero-padded copy. Ragged columns are masked.
-func convGemm(m, n, k int, a []float32, rs, ps int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if m < convMR {
-		convGemmSmall(m, n, k, a, rs, ps, b, ldb, c, ldc, accumulate)
-		return
-	}
-	mt, nt := convCeil(m, convMR), convCeil(n, convNR)
-	grain := max(1, convGemmFlops/(2*convMR*convNR*max(k, 1)))
-	parallel.For(mt*nt, grain, func(lo, hi int) {
-		args := convTileArgs{kc: k, rs: rs, ps: ps, ldb: ldb, ldc: ldc, accumulate: convBool(accumulate)}
-		for t := lo; t < hi; t++ {
-			i0, j0 := (t/nt)*convMR, (t%nt)*convNR
-			args.skip = 0
-			if i0+convMR > m {
-				args.skip = i0 + convMR - m
-				i0 = m - convMR
-			}
-			args.mask = colMask(min(convNR, n-j0))
-			convTile(a[i0*rs:], b[j0:], c[i0*ldc+j0:], &args)
-		}
-	})
-}
-
-// convGemmSmall is convGemm for m < 14: A is copied into a zero-padded
-// 14-row block and each tile computed into a temporary.
-func convGemmSmall(m, n, k int, a []float32, rs, ps int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	pa := make([]float32, convMR*max(k, 1))
-	for i := 0; i < m; i++ {
-		for p := 0; p < k; p++ {
-			pa[i*k+p] = a[i*rs+p*ps]
-		}
-	}
-	tile := make([]float32, convMR*convNR)
-	args := convTileArgs{kc: k, rs: max(k, 1), ps: 1, ldb: ldb, ldc: convNR}
-	for j0 := 0; j0 < n; j0 += convNR {
-		nc := min(convNR, n-j0)
-		args.mask = colMask(nc)
-		convTile(pa, b[j0:], tile, &args)
-		for i := 0; i < m; i++ {
-			dst, src := c[i*ldc+j0:i*ldc+j0+nc], tile[i*convNR:i*convNR+nc]
-			if accumulate {
-				vecAcc(dst, src)
-			} else {
-				copy(dst, src)
-			}
-		}
-	}
 }
 
 // convBiasBlock is the row block of ConvBiasGrad's partial sums; fixed so

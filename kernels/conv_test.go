@@ -92,54 +92,73 @@ var convCases = []Conv2dShape{
 	{N: 2, H: 4, W: 5, C: 3, OC: 2, KH: 2, KW: 3, Stride: 3, Pad: 2},
 }
 
-func TestConvMatchesLoops(t *testing.T) {
-	defer func(old int) { ConvChunkBytes = old }(ConvChunkBytes)
-	for _, chunk := range []int{1 << 20, 1} { // one chunk; one image per chunk
-		ConvChunkBytes = chunk
-		for _, s := range convCases {
-			t.Run(fmt.Sprintf("%dx%d_s%d_p%d_C%d_chunk%d", s.KH, s.KW, s.Stride, s.Pad, s.C, chunk), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(1, uint64(s.K())))
-				x := randSlice(rng, s.N*s.H*s.W*s.C)
-				w := randSlice(rng, s.OC*s.K())
-				b := randSlice(rng, s.OC)
-				dy := randSlice(rng, s.Rows()*s.OC)
-				wantY, wantDx, wantDw, wantDb := convLoops(s, x, w, b, dy)
+// convPaths lists the implementations a test should cover: the direct
+// tiles (assembly, or the Go tile when forced) and im2col + Sgemm.
+func convPaths() []string { return []string{"direct", "sgemm"} }
 
-				wk := make([]float32, len(w))
-				PackConvWeights(s, w, wk)
-				scratch := make([]float32, ConvScratchLen(s))
-				y := make([]float32, len(wantY))
-				for i := range y {
-					y[i] = float32(math.NaN()) // overwritten, never read
-				}
-				Conv2dForward(s, x, wk, b, y, scratch)
-				if d := maxRelDiff(y, wantY); d > 1e-5 {
-					t.Errorf("forward: max rel diff %.3g", d)
-				}
-				// gradients accumulate: start from 1 and subtract it back
-				dx := make([]float32, len(x))
-				dwk := make([]float32, len(w))
-				dw := make([]float32, len(w))
-				db := make([]float32, s.OC)
-				for i := range dx {
-					dx[i] = 1
-				}
-				Conv2dBackward(s, x, wk, dy, dx, dwk, scratch)
-				for i := range dx {
-					dx[i]--
-				}
-				UnpackConvWeightsGrad(s, dwk, dw)
-				ConvBiasGrad(dy, s.Rows(), s.OC, db)
-				if d := maxRelDiff(dx, wantDx); d > 1e-5 {
-					t.Errorf("dx: max rel diff %.3g", d)
-				}
-				if d := maxRelDiff(dw, wantDw); d > 1e-5 {
-					t.Errorf("dw: max rel diff %.3g", d)
-				}
-				if d := maxRelDiff(db, wantDb); d > 1e-5 {
-					t.Errorf("db: max rel diff %.3g", d)
-				}
-			})
+// setConvPath selects a path and returns the function restoring the old
+// one; "direct" without AVX-512 runs the Go tile.
+func setConvPath(path string) (restore func()) {
+	old := convDirect
+	convDirect = path == "direct"
+	return func() { convDirect = old }
+}
+
+func TestConvMatchesLoops(t *testing.T) {
+	defer func(chunk, kc int) { ConvChunkBytes, convKC = chunk, kc }(ConvChunkBytes, convKC)
+	for _, path := range convPaths() {
+		defer setConvPath(path)()
+		for _, chunk := range []int{1 << 20, 1} { // one chunk; one image per chunk
+			ConvChunkBytes = chunk
+			convKC = 256
+			if chunk == 1 {
+				convKC = 5 // several depth slices per tile
+			}
+			for _, s := range convCases {
+				t.Run(fmt.Sprintf("%s/%dx%d_s%d_p%d_C%d_chunk%d", path, s.KH, s.KW, s.Stride, s.Pad, s.C, chunk), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(1, uint64(s.K())))
+					x := randSlice(rng, s.N*s.H*s.W*s.C)
+					w := randSlice(rng, s.OC*s.K())
+					b := randSlice(rng, s.OC)
+					dy := randSlice(rng, s.Rows()*s.OC)
+					wantY, wantDx, wantDw, wantDb := convLoops(s, x, w, b, dy)
+
+					wk := make([]float32, ConvPackedLen(s))
+					PackConvWeights(s, w, wk)
+					scratch := make([]float32, ConvScratchLen(s))
+					y := make([]float32, len(wantY))
+					for i := range y {
+						y[i] = float32(math.NaN()) // overwritten, never read
+					}
+					Conv2dForward(s, x, wk, b, y, scratch)
+					if d := maxRelDiff(y, wantY); d > 1e-5 {
+						t.Errorf("forward: max rel diff %.3g", d)
+					}
+					// gradients accumulate: start from 1 and subtract it back
+					dx := make([]float32, len(x))
+					dwk := make([]float32, ConvWeightGradLen(s))
+					dw := make([]float32, len(w))
+					db := make([]float32, s.OC)
+					for i := range dx {
+						dx[i] = 1
+					}
+					Conv2dBackward(s, x, wk, dy, dx, dwk, scratch)
+					for i := range dx {
+						dx[i]--
+					}
+					UnpackConvWeightsGrad(s, dwk, dw)
+					ConvBiasGrad(dy, s.Rows(), s.OC, db)
+					if d := maxRelDiff(dx, wantDx); d > 1e-5 {
+						t.Errorf("dx: max rel diff %.3g", d)
+					}
+					if d := maxRelDiff(dw, wantDw); d > 1e-5 {
+						t.Errorf("dw: max rel diff %.3g", d)
+					}
+					if d := maxRelDiff(db, wantDb); d > 1e-5 {
+						t.Errorf("db: max rel diff %.3g", d)
+					}
+				})
+			}
 		}
 	}
 }
@@ -147,16 +166,25 @@ func TestConvMatchesLoops(t *testing.T) {
 // TestConvWorkersIndependent checks that the split over workers does not
 // change any result bit.
 func TestConvWorkersIndependent(t *testing.T) {
-	s := Conv2dShape{N: 3, H: 9, W: 9, C: 4, OC: 8, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	for _, path := range convPaths() {
+		t.Run(path, func(t *testing.T) {
+			defer setConvPath(path)()
+			testConvWorkersIndependent(t)
+		})
+	}
+}
+
+func testConvWorkersIndependent(t *testing.T) {
+	s := Conv2dShape{N: 3, H: 9, W: 15, C: 4, OC: 40, KH: 3, KW: 3, Stride: 1, Pad: 1}
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randSlice(rng, s.N*s.H*s.W*s.C)
-	wk := randSlice(rng, s.OC*s.K())
+	wk := randSlice(rng, ConvPackedLen(s))
 	b := randSlice(rng, s.OC)
 	dy := randSlice(rng, s.Rows()*s.OC)
 	run := func() (y, dx, dwk, db []float32) {
 		y = make([]float32, len(dy))
 		dx = make([]float32, len(x))
-		dwk = make([]float32, len(wk))
+		dwk = make([]float32, ConvWeightGradLen(s))
 		db = make([]float32, s.OC)
 		scratch := make([]float32, ConvScratchLen(s))
 		Conv2dForward(s, x, wk, b, y, scratch)
@@ -206,11 +234,11 @@ func BenchmarkConv(b *testing.B) {
 		s := Conv2dShape{N: 16, H: sh.H, W: sh.W, C: sh.C, OC: sh.OC, KH: sh.K, KW: sh.K, Stride: sh.Stride, Pad: sh.Pad}
 		b.Run(sh.Name, func(b *testing.B) {
 			x := make([]float32, s.N*s.H*s.W*s.C)
-			wk := make([]float32, s.OC*s.K())
+			wk := make([]float32, ConvPackedLen(s))
 			dy := make([]float32, s.Rows()*s.OC)
 			y := make([]float32, len(dy))
 			dx := make([]float32, len(x))
-			dwk := make([]float32, len(wk))
+			dwk := make([]float32, ConvWeightGradLen(s))
 			scratch := make([]float32, ConvScratchLen(s))
 			b.ResetTimer()
 			for b.Loop() {

@@ -21,6 +21,9 @@ type gemmKernel struct {
 	// overwriting C (C is not read) unless accumulate. kc ≥ 1; a and b are
 	// packed panels; c holds mr rows of nr floats with row stride ldc.
 	micro func(kc int, a, b, c []float32, ldc int, accumulate bool)
+	// transpose is packTransposed or a faster equivalent: the packing of
+	// operands whose panels run across rows (A not transposed, B transposed).
+	transpose func(d, src []float32, ld, rows, kcur, width int, alpha float32)
 }
 
 // parallelFlops is the work (2·m·n·k) below which Sgemm stays on the calling
@@ -185,7 +188,7 @@ func (j *gemmJob) scaleRows(lo, hi int) {
 // packBRange packs the B panels [lo, hi) (nr columns each) of the current
 // block.
 func (j *gemmJob) packBRange(lo, hi int) {
-	packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, j.kern.nr)
+	packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, j.kern.nr, j.kern.transpose)
 }
 
 // macroRange runs the micro-kernels of work units [lo, hi): row panels of A
@@ -208,7 +211,7 @@ func (j *gemmJob) macro(i0, i1, q0, q1 int) {
 	defer scratchPool.Put(s)
 	for ic := i0; ic < i1; ic += j.mcEff {
 		mcur := min(j.mcEff, i1-ic)
-		packA(s.a, j.transA, j.a, j.lda, ic, mcur, j.pc, kcur, j.alpha, mr)
+		packA(s.a, j.transA, j.a, j.lda, ic, mcur, j.pc, kcur, j.alpha, mr, kern.transpose)
 		for q := q0; q < q1; q++ {
 			jr := q * nr
 			ncol := min(nr, j.ncur-jr)

@@ -41,11 +41,46 @@ func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate int)
 //go:noescape
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, accumulate int)
 
+// transpose16AVX512 transposes blocks of 16 columns of a rows×(16·blocks)
+// block of src (row stride ld) into d (row stride dstride), scaled:
+//
+//	for p := 0; p < 16*blocks; p++ {
+//		for r := 0; r < rows; r++ {
+//			d[p*dstride+r] = alpha * src[r*ld+p]
+//		}
+//	}
+//
+// 1 ≤ rows ≤ 16; d[p*dstride+r] for r ≥ rows is left alone. Each block is
+// 16 row loads, a 16×16 in-register transpose and 16 masked stores.
+//
+//go:noescape
+func transpose16AVX512(d, src *float32, ld, rows, blocks, dstride int, alpha float32)
+
+// packTransposedAVX512 is packTransposed with the whole 16-column blocks
+// done by transpose16AVX512.
+func packTransposedAVX512(d, src []float32, ld, rows, kcur, width int, alpha float32) {
+	blocks := kcur / 16
+	if blocks > 0 {
+		for r0 := 0; r0 < rows; r0 += 16 {
+			transpose16AVX512(&d[r0], &src[r0*ld], ld, min(16, rows-r0), blocks, width, alpha)
+		}
+		if rows < width {
+			for p := range blocks * 16 {
+				clear(d[p*width+rows : p*width+width])
+			}
+		}
+	}
+	if done := blocks * 16; done < kcur {
+		packTransposed(d[done*width:], src[done:], ld, rows, kcur-done, width, alpha)
+	}
+}
+
 var avx512Kernel = &gemmKernel{
 	name: "avx512", mr: 14, nr: 32, kc: 1024, mc: 84, nc: 2048,
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX512(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},
+	transpose: packTransposedAVX512,
 }
 
 var avx2Kernel = &gemmKernel{
@@ -53,13 +88,14 @@ var avx2Kernel = &gemmKernel{
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX2(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},
+	transpose: packTransposed,
 }
 
 // asmKernels lists the assembly micro-kernels this CPU (and OS) supports,
 // fastest first.
 func asmKernels() []*gemmKernel {
 	var ks []*gemmKernel
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && cpu.X86.HasBMI2 {
 		ks = append(ks, avx512Kernel)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -74,4 +110,3 @@ func b2i(b bool) int {
 	}
 	return 0
 }
-

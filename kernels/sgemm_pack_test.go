@@ -2,30 +2,74 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
+
+// TestPackTransposed checks every kernel's transpose against the Go
+// packTransposed over awkward row counts, depths and widths, with NaN in
+// the destination (every element must be written) and NaN guards after
+// the source rows (none may be read).
+func TestPackTransposed(t *testing.T) {
+	for _, kern := range append(asmKernels(), genericKernel) {
+		for _, width := range []int{4, 6, 14, 16, 32} {
+			for _, rows := range []int{1, 5, 13, 14, 15, 16, 17, 31, 32} {
+				if rows > width {
+					continue
+				}
+				for _, kcur := range []int{1, 15, 16, 17, 47, 64} {
+					const ld = 70
+					src := make([]float32, rows*ld)
+					for i := range src {
+						if i%ld < kcur {
+							src[i] = float32(i%977) - 400
+						} else {
+							src[i] = float32(math.NaN())
+						}
+					}
+					want := make([]float32, kcur*width)
+					got := make([]float32, kcur*width+3)
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+					packTransposed(want, src, ld, rows, kcur, width, -0.5)
+					kern.transpose(got, src, ld, rows, kcur, width, -0.5)
+					if i := bitDiff(want, got[:len(want)]); i >= 0 {
+						t.Fatalf("%s: width=%d rows=%d kcur=%d: d[%d] (p=%d, r=%d) = %g, want %g",
+							kern.name, width, rows, kcur, i, i/width, i%width, got[i], want[i])
+					}
+					if !math.IsNaN(float64(got[len(want)])) {
+						t.Fatalf("%s: width=%d rows=%d kcur=%d: wrote past the panel", kern.name, width, rows, kcur)
+					}
+				}
+			}
+		}
+	}
+}
 
 // BenchmarkPack times packing one kc×nc B panel and one mc×kc A block of a
 // 2048×2048 operand (the sizes Sgemm packs for 2048³), in ns per element.
 func BenchmarkPack(b *testing.B) {
-	const n, kc, mc, nc = 2048, 342, 168, 2048
+	const n, kc, mc, nc = 2048, 1024, 84, 2048
 	src := make([]float32, n*n)
 	dst := make([]float32, kc*nc)
-	for _, mr := range []int{14, 6} {
+	for _, kern := range append(asmKernels(), genericKernel) {
+		mr := kern.mr
 		for _, tr := range []bool{false, true} {
-			b.Run(fmt.Sprintf("A/mr=%d/trans=%v", mr, tr), func(b *testing.B) {
+			b.Run(fmt.Sprintf("A/%s/trans=%v", kern.name, tr), func(b *testing.B) {
 				for b.Loop() {
-					packA(dst, tr, src, n, 0, mc, 0, kc, 1, mr)
+					packA(dst, tr, src, n, 0, mc, 0, kc, 1, mr, kern.transpose)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*mc*kc), "ns/elem")
 			})
 		}
 	}
-	for _, nr := range []int{32, 16} {
+	for _, kern := range append(asmKernels(), genericKernel) {
+		nr := kern.nr
 		for _, tr := range []bool{false, true} {
-			b.Run(fmt.Sprintf("B/nr=%d/trans=%v", nr, tr), func(b *testing.B) {
+			b.Run(fmt.Sprintf("B/%s/trans=%v", kern.name, tr), func(b *testing.B) {
 				for b.Loop() {
-					packB(dst, tr, src, n, 0, kc, 0, nc, 0, nc/nr, nr)
+					packB(dst, tr, src, n, 0, kc, 0, nc, 0, nc/nr, nr, kern.transpose)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nc*kc), "ns/elem")
 			})

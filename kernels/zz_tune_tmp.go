@@ -8,8 +8,10 @@ import (
 
 func init() {
 	if s := os.Getenv("GEMM_TUNE"); s != "" {
-		k := *sgemmKernel
+		k := sgemmKernel
+		if os.Getenv("GEMM_TUNE_IMPL") == "avx2" {
+			k = avx2Kernel
+		}
 		fmt.Sscanf(s, "%d,%d,%d", &k.kc, &k.mc, &k.nc)
-		sgemmKernel = &k
 	}
 }

@@ -1,13 +1,58 @@
 package methods
 
-import "flag"
+import (
+	"flag"
+	"fmt"
+)
 
 // InstDiscConfig holds InstDisc's own settings (YAML key "instdisc").
 type InstDiscConfig struct {
+	// Loss is "nce" (the paper's noise-contrastive estimation) or
+	// "softmax" (cross-entropy over the positive and the negatives,
+	// "NPID++" in PIRL's reimplementation).
+	Loss string `yaml:"loss"`
+	// Negatives is m, the bank rows drawn uniformly as noise each step
+	// (4096, the paper's setting); 0 with the softmax loss takes the
+	// softmax over the whole bank (the paper's Eq. 2, no sampling).
+	Negatives int `yaml:"negatives"`
+	// BankMomentum is μ in m_i ← normalise(μ·m_i + (1−μ)·f_i) (0.5).
+	BankMomentum float64 `yaml:"bank_momentum"`
+	// Proximal is λ of the proximal regularisation λ‖v_i − m_i‖²
+	// (§3.4); 0 turns it off, the paper uses 30.
+	Proximal float64 `yaml:"proximal"`
 }
 
-// Defaults sets the paper defaults.
-func (c *InstDiscConfig) Defaults() {}
+// Defaults sets the paper defaults: NCE with m = 4096 noise samples,
+// μ = 0.5, no proximal term.
+func (c *InstDiscConfig) Defaults() {
+	*c = InstDiscConfig{Loss: "nce", Negatives: 4096, BankMomentum: 0.5}
+}
 
-// Flags registers InstDisc's command-line flags on fs.
-func (c *InstDiscConfig) Flags(fs *flag.FlagSet) {}
+// Flags registers InstDisc's command-line flags on fs. --loss is the
+// issue's spelling of --instdisc-loss; both set the same field.
+func (c *InstDiscConfig) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Loss, "instdisc-loss", c.Loss, "instdisc: loss, nce or softmax")
+	fs.StringVar(&c.Loss, "loss", c.Loss, "instdisc: same as --instdisc-loss")
+	fs.IntVar(&c.Negatives, "instdisc-negatives", c.Negatives, "instdisc: noise samples drawn from the bank per step (0 with --instdisc-loss softmax: the whole bank)")
+	fs.Float64Var(&c.BankMomentum, "instdisc-bank-momentum", c.BankMomentum, "instdisc: memory-bank EMA momentum μ")
+	fs.Float64Var(&c.Proximal, "instdisc-proximal", c.Proximal, "instdisc: proximal regularisation λ (0: off; the paper uses 30)")
+}
+
+// Validate reports invalid settings.
+func (c *InstDiscConfig) Validate() error {
+	switch c.Loss {
+	case "nce", "softmax":
+	default:
+		return fmt.Errorf("instdisc: loss %q, want nce or softmax", c.Loss)
+	}
+	if c.Negatives < 0 || c.Negatives == 0 && c.Loss == "nce" {
+		return fmt.Errorf("instdisc: %d negatives, want ≥ 1 (0, the whole bank, only with the softmax loss)", c.Negatives)
+	}
+	if !(c.BankMomentum >= 0 && c.BankMomentum < 1) {
+		return fmt.Errorf("instdisc: bank momentum %v, want 0 ≤ μ < 1", c.BankMomentum)
+	}
+	if !(c.Proximal >= 0) || c.Proximal > 1e6 {
+		return fmt.Errorf("instdisc: proximal λ %v, want ≥ 0", c.Proximal)
+	}
+	return nil
+}

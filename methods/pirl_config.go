@@ -1,13 +1,53 @@
 package methods
 
-import "flag"
+import (
+	"flag"
+	"fmt"
+)
 
 // PIRLConfig holds PIRL's own settings (YAML key "pirl").
 type PIRLConfig struct {
+	// Lambda weighs the two NCE terms: L = λ·L_NCE(m_I, g(v_{I^t})) +
+	// (1−λ)·L_NCE(m_I, f(v_I)) (0.5).
+	Lambda float64 `yaml:"lambda"`
+	// Negatives is the number of bank rows drawn as noise each step; 0
+	// sizes it to the dataset (see PIRLNegatives).
+	Negatives int `yaml:"negatives"`
+	// BankMomentum is μ of the memory-bank update (0.5).
+	BankMomentum float64 `yaml:"bank_momentum"`
 }
 
-// Defaults sets the paper defaults.
-func (c *PIRLConfig) Defaults() {}
+// Defaults sets the paper defaults: λ = 0.5, negatives sized to the
+// dataset, μ = 0.5.
+func (c *PIRLConfig) Defaults() {
+	*c = PIRLConfig{Lambda: 0.5, BankMomentum: 0.5}
+}
 
 // Flags registers PIRL's command-line flags on fs.
-func (c *PIRLConfig) Flags(fs *flag.FlagSet) {}
+func (c *PIRLConfig) Flags(fs *flag.FlagSet) {
+	fs.Float64Var(&c.Lambda, "pirl-lambda", c.Lambda, "pirl: weight λ of the jigsaw term (1−λ: the image term)")
+	fs.IntVar(&c.Negatives, "pirl-negatives", c.Negatives, "pirl: noise samples drawn from the bank per step (0: min(32000, max(4096, N/40)))")
+	fs.Float64Var(&c.BankMomentum, "pirl-bank-momentum", c.BankMomentum, "pirl: memory-bank EMA momentum μ")
+}
+
+// Validate reports invalid settings.
+func (c *PIRLConfig) Validate() error {
+	if !(c.Lambda >= 0 && c.Lambda <= 1) {
+		return fmt.Errorf("pirl: λ %v, want 0 ≤ λ ≤ 1", c.Lambda)
+	}
+	if c.Negatives < 0 {
+		return fmt.Errorf("pirl: %d negatives, want ≥ 0 (0: sized to the dataset)", c.Negatives)
+	}
+	if !(c.BankMomentum >= 0 && c.BankMomentum < 1) {
+		return fmt.Errorf("pirl: bank momentum %v, want 0 ≤ μ < 1", c.BankMomentum)
+	}
+	return nil
+}
+
+// PIRLNegatives is the number of noise samples PIRL draws for a dataset
+// of n images when Negatives is 0: the paper's 32000 on ImageNet (2.5% of
+// its 1.28M images), n/40 on other large sets, but never fewer than
+// InstDisc's 4096, which is what CIFAR-10 and MNIST get.
+func PIRLNegatives(n int) int {
+	return min(32000, max(4096, n/40))
+}

@@ -8,6 +8,7 @@ import (
 // constructors maps a method name to its constructor.
 var constructors = map[string]func(cfg Config, seed uint64) (Method, error){
 	"simclr": func(cfg Config, seed uint64) (Method, error) { return NewSimCLR(cfg, seed) },
+	"moco":   func(cfg Config, seed uint64) (Method, error) { return NewMoCo(cfg, seed) },
 }
 
 // Names lists the registered methods.

@@ -115,6 +115,9 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	preset := cfg.Augment
 	if preset == "" {
 		preset = cfg.Method
+		if cfg.Method == "moco" {
+			preset = cfg.Methods.MoCo.AugmentPreset() // moco-v1 or moco-v2
+		}
 	}
 	if r.views, err = augment.Preset(preset, size, c); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)

@@ -20,20 +20,6 @@ func init() {
 	register("pretrain", "train an encoder self-supervised (no flags: SimCLR demo on embedded MNIST)", runPretrain)
 }
 
-// paperDefaults are the flag defaults: SimCLR's CIFAR recipe scaled for a
-// CPU (SGD with momentum, warm-up + cosine, τ = 0.5).
-func paperDefaults() train.Config {
-	return train.Config{
-		Method: "simclr", Data: "mnist",
-		Arch: "resnet18", Stem: "cifar", Width: 1,
-		Epochs: 100, BatchSize: 256, MaxSteps: -1, CheckpointEvery: 500, LogEvery: 10,
-		Seed: 1, Out: "runs/simclr",
-		Optimizer: "sgd", LR: 0.3, Momentum: 0.9, WeightDecay: 5e-4, WarmupEpochs: 10,
-		ProjDim: 128,
-		KNNK:    200, KNNTemperature: 0.07,
-	}
-}
-
 // demoArgs is what `pretrain` with no arguments runs.
 var demoArgs = []string{
 	"--data", "mnist", "--test-data", "mnist:test", "--width", "0.125", "--epochs", "1",
@@ -46,7 +32,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "no arguments: running the demo, the same as\n  contrastive pretrain %s\n\n", strings.Join(demoArgs, " "))
 		args = demoArgs
 	}
-	cfg := paperDefaults()
+	cfg := train.DefaultConfig()
 	if path := configFlag(args); path != "" {
 		var err error
 		if cfg, err = train.LoadConfig(path, cfg); err != nil {

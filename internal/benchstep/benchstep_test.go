@@ -3,8 +3,8 @@ package benchstep
 import (
 	"math"
 	"math/rand/v2"
-	"time"
 	"testing"
+	"time"
 
 	"contrastive/autograd"
 	"contrastive/loss"

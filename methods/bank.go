@@ -1,0 +1,289 @@
+package methods
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"contrastive/autograd"
+	"contrastive/internal/parallel"
+	"contrastive/kernels"
+	"contrastive/tensor"
+)
+
+// Bank is the memory bank of the memory-bank architecture (InstDisc,
+// arXiv:1805.01978 §3.2; PIRL, arXiv:1912.01991 §3.2): one feature vector
+// m_i per training sample, indexed by the sample's dataset index, so that
+// every step sees many negatives without a large batch.
+//
+// The bank is not trained. A method looks rows up for its loss (Lookup,
+// Sample), copies the batch's new features aside with Stage while the
+// graph is alive, and folds them in with Update from its AfterStep, after
+// the optimizer step:
+//
+//	m_i ← normalise(μ·m_i + (1−μ)·f_i)
+//
+// as lemniscate.pytorch's NCEAverage does (μ = 0.5).
+type Bank struct {
+	// Rows [N, D] holds the unit vectors m_i.
+	Rows *tensor.Tensor
+	// Momentum is μ, the weight of the old row in the update.
+	Momentum float32
+
+	stagedIdx []int
+	staged    *tensor.Tensor // [len(stagedIdx), D]
+}
+
+// NewBank returns a bank of n rows of dimension d initialised with random
+// unit vectors (normalised Gaussian draws from rng) and EMA momentum μ.
+func NewBank(n, d int, momentum float32, rng *rand.Rand) *Bank {
+	if n < 1 || d < 1 {
+		panic(fmt.Sprintf("methods.NewBank: %d rows of dimension %d", n, d))
+	}
+	rows := tensor.New(n, d)
+	for i := 0; i < n; i++ {
+		r := rows.Data[i*d : (i+1)*d]
+		for j := range r {
+			r[j] = float32(rng.NormFloat64())
+		}
+		normalize(r)
+	}
+	return &Bank{Rows: rows, Momentum: momentum}
+}
+
+// Len is the number of rows N (the dataset size).
+func (b *Bank) Len() int { return b.Rows.Dim(0) }
+
+// Dim is the feature dimension D.
+func (b *Bank) Dim() int { return b.Rows.Dim(1) }
+
+// Lookup returns the rows idx as a constant of the graph ([len(idx), D],
+// copied; no gradient flows into the bank). It panics, naming the dataset
+// indices, when an index lies outside the bank: the loader's sample
+// indices must be stable dataset indices 0..N−1.
+func (b *Bank) Lookup(idx []int) *autograd.Value {
+	b.check("Lookup", idx)
+	return autograd.IndexSelect(autograd.Const(b.Rows), idx)
+}
+
+// Sample draws m indices uniformly with replacement (the noise
+// distribution P_n = 1/N of InstDisc's NCE) into dst, reallocated when too
+// short, and returns it.
+func (b *Bank) Sample(m int, rng *rand.Rand, dst []int) []int {
+	if cap(dst) < m {
+		dst = make([]int, m)
+	}
+	dst = dst[:m]
+	n := b.Len()
+	for i := range dst {
+		dst[i] = rng.IntN(n)
+	}
+	return dst
+}
+
+// Stage copies the batch's features f [len(idx), D] (L2-normalised) for
+// the next Update; a later Stage before Update replaces them.
+func (b *Bank) Stage(idx []int, f *tensor.Tensor) {
+	b.check("Stage", idx)
+	if f.Rank() != 2 || f.Dim(0) != len(idx) || f.Dim(1) != b.Dim() {
+		panic(fmt.Sprintf("methods.Bank.Stage: features %v for %d indices into a bank of dimension %d", f.Shape(), len(idx), b.Dim()))
+	}
+	b.stagedIdx = append(b.stagedIdx[:0], idx...)
+	if b.staged == nil || !tensor.SameShape(b.staged, f) {
+		b.staged = tensor.New(f.Shape()...)
+	}
+	copy(b.staged.Data, f.Data)
+}
+
+// Update applies the staged features, m_i ← normalise(μ·m_i + (1−μ)·f_i),
+// in batch order (a repeated index keeps its last update), and clears
+// them. It does nothing when nothing is staged.
+func (b *Bank) Update() {
+	d := b.Dim()
+	mu := b.Momentum
+	for k, i := range b.stagedIdx {
+		row := b.Rows.Data[i*d : (i+1)*d]
+		f := b.staged.Data[k*d : (k+1)*d]
+		for j := range row {
+			row[j] = mu*row[j] + (1-mu)*f[j]
+		}
+		normalize(row)
+	}
+	b.stagedIdx = b.stagedIdx[:0]
+}
+
+// LoadRows restores the rows from a checkpoint tensor, exactly. It fails,
+// before any training, when the shape is not the bank's [N, D]: a bank of
+// another size was trained on another dataset.
+func (b *Bank) LoadRows(t *tensor.Tensor) error {
+	if t == nil {
+		return fmt.Errorf("no memory bank in the checkpoint")
+	}
+	if t.Rank() != 2 || t.Dim(1) != b.Dim() {
+		return fmt.Errorf("memory bank of shape %v, want [%d, %d]", t.Shape(), b.Len(), b.Dim())
+	}
+	if t.Dim(0) != b.Len() {
+		return fmt.Errorf("memory bank has %d rows but the dataset has %d samples: the checkpoint was trained on another dataset", t.Dim(0), b.Len())
+	}
+	copy(b.Rows.Data, t.Data)
+	b.stagedIdx = b.stagedIdx[:0]
+	return nil
+}
+
+func (b *Bank) check(op string, idx []int) {
+	n := b.Len()
+	for k, i := range idx {
+		if i < 0 || i >= n {
+			panic(fmt.Sprintf("methods.Bank.%s: sample %d has dataset index %d outside the memory bank of %d rows (the data must have stable indices 0..N-1)", op, k, i, n))
+		}
+	}
+}
+
+// normalize scales r to unit L2 norm; a zero row stays zero.
+func normalize(r []float32) {
+	var ss float64
+	for _, x := range r {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return
+	}
+	s := float32(1 / math.Sqrt(ss))
+	for j := range r {
+		r[j] *= s
+	}
+}
+
+// KNNConfig configures Bank.KNN.
+type KNNConfig struct {
+	K           int     // neighbours (200 in InstDisc)
+	Temperature float32 // vote weight exp(s/T) (0.07 in InstDisc)
+	NumClasses  int
+}
+
+// KNN is InstDisc's weighted kNN classifier evaluated straight from the
+// bank (arXiv:1805.01978 §3.5): no pass over the training images, because
+// the bank already holds an embedding of each. Every test embedding votes
+// with its K most similar bank rows under cosine similarity s, each
+// weighted by exp(s/T) for its row's label; KNN returns top-1 and top-5
+// accuracy. It classifies exactly as eval.KNN would with the bank as the
+// training features (ties go to the lower class index).
+//
+//	test [M, D] (normalised here, on a copy), testLabels M, bankLabels N
+func (b *Bank) KNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
+	n, d := b.Len(), b.Dim()
+	if test.Rank() != 2 || test.Dim(1) != d {
+		return 0, 0, fmt.Errorf("bank kNN: test embeddings %v, want [M, %d]", test.Shape(), d)
+	}
+	m := test.Dim(0)
+	if len(testLabels) != m || len(bankLabels) != n {
+		return 0, 0, fmt.Errorf("bank kNN: %d test labels for %d embeddings, %d bank labels for %d rows", len(testLabels), m, len(bankLabels), n)
+	}
+	if cfg.K <= 0 || !(cfg.Temperature > 0) || cfg.NumClasses <= 0 {
+		return 0, 0, fmt.Errorf("bank kNN: need k > 0, temperature > 0 and classes > 0 (got k=%d T=%g classes=%d)", cfg.K, cfg.Temperature, cfg.NumClasses)
+	}
+	for _, ls := range [][]int{bankLabels, testLabels} {
+		for _, l := range ls {
+			if l < 0 || l >= cfg.NumClasses {
+				return 0, 0, fmt.Errorf("bank kNN: label %d outside [0, %d)", l, cfg.NumClasses)
+			}
+		}
+	}
+	if m == 0 {
+		return 0, 0, nil
+	}
+	q := test.Clone()
+	for i := 0; i < m; i++ {
+		normalize(q.Data[i*d : (i+1)*d])
+	}
+	k := min(cfg.K, n)
+	const chunk = 256
+	sims := make([]float32, chunk*n)
+	hit1 := make([]int, m)
+	hit5 := make([]int, m)
+	for lo := 0; lo < m; lo += chunk {
+		hi := min(lo+chunk, m)
+		kernels.Sgemm(false, true, hi-lo, n, d, 1, q.Data[lo*d:hi*d], d, b.Rows.Data, d, 0, sims, n)
+		parallel.For(hi-lo, 8, func(r0, r1 int) {
+			idx := make([]int, n)
+			votes := make([]float64, cfg.NumClasses)
+			order := make([]int, cfg.NumClasses)
+			for r := r0; r < r1; r++ {
+				s := sims[r*n : (r+1)*n]
+				for i := range idx {
+					idx[i] = i
+				}
+				selectTop(s, idx, k)
+				clear(votes)
+				for _, j := range idx[:k] {
+					votes[bankLabels[j]] += math.Exp(float64(s[j] / cfg.Temperature))
+				}
+				for c := range order {
+					order[c] = c
+				}
+				sort.SliceStable(order, func(a, b int) bool { return votes[order[a]] > votes[order[b]] })
+				want := testLabels[lo+r]
+				if order[0] == want {
+					hit1[lo+r] = 1
+				}
+				for _, c := range order[:min(5, len(order))] {
+					if c == want {
+						hit5[lo+r] = 1
+					}
+				}
+			}
+		})
+	}
+	var h1, h5 int
+	for i := range hit1 {
+		h1 += hit1[i]
+		h5 += hit5[i]
+	}
+	return float64(h1) / float64(m), float64(h5) / float64(m), nil
+}
+
+// selectTop reorders idx so that idx[:k] index the k largest values of s
+// (in no particular order): Hoare quickselect on the values.
+func selectTop(s []float32, idx []int, k int) {
+	lo, hi := 0, len(idx)-1
+	for lo < hi {
+		p := s[idx[(lo+hi)/2]]
+		i, j := lo, hi
+		for i <= j {
+			for s[idx[i]] > p {
+				i++
+			}
+			for s[idx[j]] < p {
+				j--
+			}
+			if i <= j {
+				idx[i], idx[j] = idx[j], idx[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// BankEvaluator is implemented by the memory-bank methods (InstDisc,
+// PIRL). Their bank holds an embedding of every training image, so the
+// kNN monitor of the paper needs only the test images to go through the
+// network: Embed them in batches, then call BankKNN with the training
+// set's labels by dataset index.
+type BankEvaluator interface {
+	// Embed maps images x [N, H, W, C] (NHWC, normalised like the
+	// training views) to the L2-normalised embeddings [N, D] the bank
+	// holds, with the networks in evaluation mode and no graph.
+	Embed(x *tensor.Tensor) *tensor.Tensor
+	// BankKNN classifies test embeddings from Embed against the bank.
+	BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error)
+}
