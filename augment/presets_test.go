@@ -212,3 +212,37 @@ func TestStackAndGrid(t *testing.T) {
 		t.Errorf("grid pixel %d, want %d", r, want)
 	}
 }
+
+// The loader calls Views from several goroutines at once: results must not
+// depend on that (run with -race to check for shared state).
+func TestViewsConcurrent(t *testing.T) {
+	srcs := NoiseImages(8, 40, 36, 3, 61)
+	for _, name := range []string{"simclr-imagenet", "pirl", "swav"} {
+		mv, err := Preset(name, 32, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([][]*Image, len(srcs))
+		for i, s := range srcs {
+			want[i] = mv.Views(s, rand.New(rand.NewPCG(5, uint64(i))))
+		}
+		got := make([][]*Image, len(srcs))
+		done := make(chan int)
+		for i := range srcs {
+			go func() {
+				got[i] = mv.Views(srcs[i], rand.New(rand.NewPCG(5, uint64(i))))
+				done <- i
+			}()
+		}
+		for range srcs {
+			<-done
+		}
+		for i := range srcs {
+			for v := range want[i] {
+				if d, _ := maxAbsDiff(got[i][v], want[i][v]); d != 0 {
+					t.Fatalf("%s: image %d view %d differs when made concurrently", name, i, v)
+				}
+			}
+		}
+	}
+}

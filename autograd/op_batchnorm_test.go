@@ -1,6 +1,7 @@
 package autograd_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -137,4 +138,17 @@ func init() {
 		gradCase{op: autograd.OpBatchNormReLU, name: "BatchNormReLU/train", in: []*tensor.Tensor{x(14), gamma(), reluBeta()}, f: bn(autograd.BatchNormReLU, true)},
 		gradCase{op: autograd.OpBatchNormReLU, name: "BatchNormReLU/eval", in: []*tensor.Tensor{x(15), gamma(), reluBeta()}, f: bn(autograd.BatchNormReLU, false)},
 	)
+}
+
+func ExampleBatchNorm() {
+	// Four samples of one channel: training mode normalises with the batch
+	// statistics and moves the running ones by momentum 0.1.
+	st := autograd.NewBatchNormState(1)
+	x := autograd.Const(tensor.FromSlice([]float32{1, 2, 3, 4}, 4, 1))
+	y := autograd.BatchNorm(x, nil, nil, st, true)
+	fmt.Printf("y %.4f\n", y.Data.Data)
+	fmt.Printf("running mean %.4f, var %.4f, batches %d\n", st.RunningMean.Data[0], st.RunningVar.Data[0], st.NumBatchesTracked)
+	// Output:
+	// y [-1.3416 -0.4472 0.4472 1.3416]
+	// running mean 0.2500, var 1.0667, batches 1
 }

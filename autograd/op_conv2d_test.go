@@ -1,6 +1,7 @@
 package autograd_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -216,4 +217,18 @@ func init() {
 		conv("Conv2d/k1s1", 4, []int{2, 3, 3, 4}, []int{3, 4, 1, 1}, false, 1, 0),
 		conv("Conv2d/k7s2p3", 5, []int{1, 8, 7, 2}, []int{2, 2, 7, 7}, true, 2, 3),
 	)
+}
+
+func ExampleConv2d() {
+	// One 3×3 single-channel image of ones (NHWC) and one 3×3 filter of
+	// ones (OIHW), padded by one: each output counts the taps inside.
+	x := autograd.Param(tensor.Full(1, 1, 3, 3, 1))
+	w := autograd.Param(tensor.Full(1, 1, 1, 3, 3))
+	y := autograd.Conv2d(x, w, nil, 1, 1)
+	fmt.Println(y.Shape(), y.Data.Data)
+	autograd.Backward(autograd.Sum(y, nil, false))
+	fmt.Println(w.Grad.Data) // dw[kh][kw] counts the outputs whose tap (kh, kw) lies inside x
+	// Output:
+	// [1 3 3 1] [4 6 4 6 9 6 4 6 4]
+	// [4 6 4 6 9 6 4 6 4]
 }

@@ -1,6 +1,7 @@
 package autograd_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -101,4 +102,21 @@ func init() {
 		pool("AvgPool2d/k2s1p1", func(x *autograd.Value) *autograd.Value { return autograd.AvgPool2d(x, 2, 1, 1) }, randTensor(24, -1, 1, 1, 3, 4, 2)),
 		pool("GlobalAvgPool", autograd.GlobalAvgPool, randTensor(25, -1, 1, 2, 3, 4, 5)),
 	)
+}
+
+func ExampleMaxPool2d() {
+	// A 4×4 single-channel image, 2×2 windows with stride 2.
+	x := autograd.Param(tensor.FromSlice([]float32{
+		1, 5, 2, 0,
+		3, 4, 8, 1,
+		0, 0, 7, 6,
+		9, 1, 2, 3,
+	}, 1, 4, 4, 1))
+	y := autograd.MaxPool2d(x, 2, 2, 0)
+	fmt.Println(y.Data.Data)
+	autograd.Backward(autograd.Sum(y, nil, false))
+	fmt.Println(x.Grad.Data) // 1 where each window's maximum was
+	// Output:
+	// [5 8 9 7]
+	// [0 1 0 0 0 0 1 0 0 0 1 0 1 0 0 0]
 }

@@ -2,13 +2,16 @@
 """Time PyTorch's conv forward+backward on the shapes of `contrastive bench conv`.
 
     /usr/bin/python3 bench/torch_conv.py [--batch 64] [--min-time 1.0] [--shapes a,b]
+        [--threads N] [--layouts nchw,channels_last]
 
 Prints one JSON line per memory format (NCHW, then channels_last), each
 with the fields of `go run ./cmd/contrastive bench conv --json`: per shape
 the median milliseconds of one forward pass plus the backward pass to both
 the input and the weight (no bias, as in ResNet), and the achieved GFLOP/s
-of those three convolutions. PyTorch runs on os.cpu_count() threads with
-its default CPU convolution (oneDNN/mkldnn when built with it).
+of those three convolutions; cpu_ms is the median process CPU time of one
+repetition (it includes any time OpenMP threads spend spinning). PyTorch
+runs on --threads (os.cpu_count()) threads with its default CPU
+convolution (oneDNN/mkldnn when built with it).
 """
 import argparse
 import json
@@ -50,18 +53,20 @@ def bench_shape(batch, c, h, w, oc, k, s, p, channels_last, min_time, min_reps):
         out.backward(dy)
 
     step()  # warm-up
-    times = []
+    times, cpu = [], []
     start = time.perf_counter()
     while len(times) < min_reps or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     oh, ow = y.shape[2], y.shape[3]
     flops = 3 * 2.0 * batch * oh * ow * oc * c * k * k
     med = statistics.median_low(times)
     return {
         "name": None, "in": [batch, c, h, w], "out_channels": oc, "kernel": k, "stride": s, "pad": p,
-        "gflops": flops / med / 1e9, "ms": med * 1e3, "ms_min": min(times) * 1e3, "reps": len(times),
+        "gflops": flops / med / 1e9, "ms": med * 1e3, "ms_min": min(times) * 1e3,
+        "cpu_ms": statistics.median_low(cpu) * 1e3, "reps": len(times),
     }
 
 
@@ -71,12 +76,15 @@ def main():
     ap.add_argument("--min-time", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--shapes", default="")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--layouts", default="nchw,channels_last")
     args = ap.parse_args()
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(args.threads)
     want = set(filter(None, args.shapes.split(",")))
     shapes = [sh for sh in SHAPES if not want or sh[0] in want]
     impl = "torch-%s%s" % (torch.__version__, "-mkldnn" if torch.backends.mkldnn.is_available() else "")
-    for layout, cl in (("nchw", False), ("channels_last", True)):
+    for layout in args.layouts.split(","):
+        cl = {"nchw": False, "channels_last": True}[layout]
         res = []
         for name, *dims in shapes:
             r = bench_shape(args.batch, *dims, cl, args.min_time, args.reps)

@@ -1,20 +1,35 @@
 #!/usr/bin/python3
 """Time PyTorch SGEMM on the CPU: the baseline for `contrastive bench gemm`.
 
-Usage: /usr/bin/python3 bench/torch_gemm.py [--size 2048] [--threads N] [--repeats 5]
+Usage: /usr/bin/python3 bench/torch_gemm.py [--size 2048] [--threads N] [--repeats 5] [--coretype SkylakeX]
 
 Prints one JSON object with the same fields as `contrastive bench gemm
 --json`, one entry per PyTorch path:
 
-    {"op": "sgemm", "m": 2048, "n": 2048, "k": 2048, "threads": 2,
-     "torch_mm": {"gflops": ..., "seconds": ...},   # torch.mm -> OpenBLAS
+    {"op": "sgemm", "m": 2048, "n": 2048, "k": 2048, "impl": "torch",
+     "blas": "openblas(SkylakeX)", "threads": 2,
+     "torch_mm": {"gflops": ..., "seconds": ...},   # torch.mm -> libblas.so.3
      "mkldnn":   {"gflops": ..., "seconds": ...}}   # nn.Linear on oneDNN
 
-torch.mm runs on the OpenBLAS Debian's python3-torch links against. On this
-AMD Zen CPU OpenBLAS's runtime detection picks a Zen (AVX2) kernel; with
-OPENBLAS_CORETYPE=SkylakeX it uses its AVX-512 kernel, which is the fair
-comparison for the AVX-512 Go kernel. The script sets OPENBLAS_CORETYPE
-(unless already set) before importing torch, for this benchmark only.
+torch.mm runs on whatever libblas.so.3 Debian's python3-torch loads
+(BLAS_INFO=generic): the "blas" field says which. With only libblas3
+installed that is the Netlib reference BLAS (single-threaded triple loops,
+~8 GFLOP/s), not a meaningful baseline. To time OpenBLAS without changing
+the system's BLAS for everyone, unpack Debian's libopenblas0-pthread and
+put its directory first on the library path:
+
+    apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb /tmp/openblas
+    LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread \
+        /usr/bin/python3 bench/torch_gemm.py --size 2048
+
+On this AMD Zen CPU OpenBLAS's runtime detection would pick a Zen (AVX2)
+kernel; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 kernel, the fair
+comparison for the AVX-512 Go kernel, so the script sets it (--coretype,
+overriding the environment's; --coretype "" keeps the environment's) before
+torch loads OpenBLAS, for this benchmark only. It also sets
+OPENBLAS_NUM_THREADS to --threads: OpenBLAS's pthread build ignores
+torch.set_num_threads.
+
 The oneDNN path converts an nn.Linear(k, n) with torch.utils.mkldnn.to_mkldnn
 and feeds it an m×k mkldnn tensor (y = x·Wᵀ, the same 2·m·n·k flops).
 
@@ -37,6 +52,22 @@ def best_seconds(fn, repeats):
     return best
 
 
+def loaded_blas():
+    """Names the BLAS library mapped into this process."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower()}
+    except OSError:
+        return "unknown"
+    for lib in sorted(libs):
+        if "openblas" in lib:
+            return "openblas"
+    for lib in sorted(libs):
+        if "libblas" in lib:
+            return "reference(" + lib + ")"
+    return "unknown"
+
+
 def entry(seconds, flops):
     return {"gflops": round(flops / seconds / 1e9, 1), "seconds": seconds}
 
@@ -46,11 +77,14 @@ def main():
     ap.add_argument("--size", type=int, default=2048, help="m = n = k")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--coretype", default="SkylakeX",
+                    help='OPENBLAS_CORETYPE for this run ("" keeps the environment\'s)')
     args = ap.parse_args()
 
     # OpenBLAS reads these when it is loaded, i.e. when torch is imported.
     # Its pthread build ignores torch.set_num_threads.
-    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    if args.coretype:
+        os.environ["OPENBLAS_CORETYPE"] = args.coretype
     os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     global torch
     import torch
@@ -65,9 +99,12 @@ def main():
     c = torch.empty(m, n)
     mm = best_seconds(lambda: torch.mm(a, b, out=c), args.repeats)
 
+    blas = loaded_blas()
+    if blas == "openblas":
+        blas += "(" + os.environ.get("OPENBLAS_CORETYPE", "auto") + ")"
     out = {
         "op": "sgemm", "m": m, "n": n, "k": k,
-        "impl": "torch/openblas(" + os.environ["OPENBLAS_CORETYPE"] + ")",
+        "impl": "torch", "blas": blas,
         "threads": torch.get_num_threads(),
         "torch_mm": entry(mm, flops),
     }

@@ -16,8 +16,9 @@ import (
 const bnBlock = 256
 
 // BatchNormStats computes the per-channel mean and biased variance of
-// x [M, C] in one pass (float64 sums of values shifted by the first row,
-// which keeps E[x²]−E[x]² accurate when |mean| ≫ std):
+// x [M, C] in one pass over x: sums of x − x[0] and (x − x[0])², in
+// float32 within blocks of 256 rows and float64 across blocks (the shift
+// keeps E[x²] − E[x]² accurate when |mean| ≫ std):
 //
 //	mean[c] = Σ_m x[m][c] / M
 //	variance[c] = Σ_m (x[m][c] − mean[c])² / M
@@ -30,43 +31,75 @@ func BatchNormStats(x []float32, m, c int, mean, variance []float32) {
 		return
 	}
 	shift := x[:c]
-	nb := (m + bnBlock - 1) / bnBlock
-	part := make([]float64, nb*2*c)
+	bnReduce(m, c, func(r0, r1 int, s1, s2 []float32) {
+		for c0 := 0; c0 < c; c0 += bnChans {
+			c1 := min(c0+bnChans, c)
+			bnStatsBlock(x[r0*c+c0:], r1-r0, c, shift[c0:c1], s1[c0:c1], s2[c0:c1])
+		}
+	}, func(i int, t1, t2 float64) {
+		d := t1 / float64(m)
+		mean[i] = float32(float64(shift[i]) + d)
+		variance[i] = float32(max(t2/float64(m)-d*d, 0))
+	})
+}
+
+// bnReduce computes two per-channel sums over the rows of an [M, C]
+// array: block accumulates rows [r0, r1) into s1 and s2 ([C] each, zeroed
+// first) for fixed blocks of bnBlock rows, split among the workers; the
+// blocks are then added in order in float64 and done receives the totals
+// of each channel. The result does not depend on the number of workers.
+func bnReduce(m, c int, block func(r0, r1 int, s1, s2 []float32), done func(i int, t1, t2 float64)) {
+	nb := convCeil(m, bnBlock)
+	tmp := getConvTmp(nb * 2 * c)
+	defer convTmpPool.Put(tmp)
+	part := *tmp
 	parallel.For(nb, 1, func(lo, hi int) {
-		s1 := make([]float32, c)
-		s2 := make([]float32, c)
 		for b := lo; b < hi; b++ {
-			clear(s1)
-			clear(s2)
-			for r := b * bnBlock; r < min((b+1)*bnBlock, m); r++ {
-				bnSumSq(s1, s2, x[r*c:(r+1)*c], shift)
-			}
 			p := part[b*2*c : (b+1)*2*c]
-			for i := 0; i < c; i++ {
-				p[i] = float64(s1[i])
-				p[c+i] = float64(s2[i])
-			}
+			clear(p)
+			block(b*bnBlock, min((b+1)*bnBlock, m), p[:c], p[c:])
 		}
 	})
 	for i := 0; i < c; i++ {
 		var t1, t2 float64
 		for b := 0; b < nb; b++ {
-			t1 += part[b*2*c+i]
-			t2 += part[b*2*c+c+i]
+			t1 += float64(part[b*2*c+i])
+			t2 += float64(part[b*2*c+c+i])
 		}
-		d := t1 / float64(m)
-		mean[i] = float32(float64(shift[i]) + d)
-		variance[i] = float32(max(t2/float64(m)-d*d, 0))
+		done(i, t1, t2)
 	}
 }
 
-// bnSumSq accumulates s1 += x − shift and s2 += (x − shift)² over one row.
-func bnSumSq(s1, s2, x, shift []float32) {
-	x, shift, s2 = x[:len(s1)], shift[:len(s1)], s2[:len(s1)]
-	for i := range s1 {
-		d := x[i] - shift[i]
-		s1[i] += d
-		s2[i] += d * d
+// bnChans is the channel block of the batch-norm kernels: four zmm.
+const bnChans = 64
+
+// bnStatsBlock accumulates shifted sums over rows rows of the channels
+// [0, len(s1)) (at most 64) of x, whose rows are ld apart:
+//
+//	for r := 0; r < rows; r++ {
+//		for i := range s1 {
+//			d := x[r*ld+i] - shift[i]
+//			s1[i] += d
+//			s2[i] += d * d
+//		}
+//	}
+func bnStatsBlock(x []float32, rows, ld int, shift, s1, s2 []float32) {
+	if rows == 0 {
+		return
+	}
+	if useConvAVX512 {
+		bnStatsAVX512(&x[0], &shift[0], &s1[0], &s2[0], rows, ld, colMask(len(s1)))
+		return
+	}
+	nc := len(s1)
+	shift, s2 = shift[:nc], s2[:nc]
+	for r := 0; r < rows; r++ {
+		row := x[r*ld : r*ld+nc]
+		for i, v := range row {
+			d := v - shift[i]
+			s1[i] += d
+			s2[i] += d * d
+		}
 	}
 }
 
@@ -102,23 +135,36 @@ func BatchNormApply(x []float32, m, c int, scale, shift []float32, relu bool, y 
 	needLen(op, "scale", len(scale), c)
 	needLen(op, "shift", len(shift), c)
 	parallel.For(m, max(1, 8192/max(c, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			bnAffineRow(y[r*c:(r+1)*c], x[r*c:(r+1)*c], scale, shift, relu)
+		for c0 := 0; c0 < c; c0 += bnChans {
+			c1 := min(c0+bnChans, c)
+			bnApplyBlock(x[lo*c+c0:], y[lo*c+c0:], hi-lo, c, scale[c0:c1], shift[c0:c1], relu)
 		}
 	})
 }
 
-// bnAffineRow computes dst = x·scale + shift (then ReLU when relu is set).
-func bnAffineRow(dst, x, scale, shift []float32, relu bool) {
-	x, scale, shift = x[:len(dst)], scale[:len(dst)], shift[:len(dst)]
-	if relu {
-		for i := range dst {
-			dst[i] = max(x[i]*scale[i]+shift[i], 0)
-		}
+// bnApplyBlock computes the affine map (and ReLU) over rows rows of the
+// channels [0, len(scale)) (at most 64), rows ld apart:
+//
+//	y[r*ld+i] = x[r*ld+i]*scale[i] + shift[i]    (then max(·, 0) when relu)
+func bnApplyBlock(x, y []float32, rows, ld int, scale, shift []float32, relu bool) {
+	if rows == 0 {
 		return
 	}
-	for i := range dst {
-		dst[i] = x[i]*scale[i] + shift[i]
+	if useConvAVX512 {
+		bnApplyAVX512(&x[0], &y[0], &scale[0], &shift[0], rows, ld, colMask(len(scale)), convBool(relu))
+		return
+	}
+	nc := len(scale)
+	shift = shift[:nc]
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*ld:r*ld+nc], y[r*ld:r*ld+nc]
+		for i, v := range xr {
+			z := v*scale[i] + shift[i]
+			if relu {
+				z = max(z, 0)
+			}
+			yr[i] = z
+		}
 	}
 }
 
@@ -137,56 +183,50 @@ func BatchNormBackwardReduce(x, dy, y []float32, m, c int, mean, invstd, sumDy, 
 	if y != nil {
 		needLen(op, "y", len(y), m*c)
 	}
-	nb := (m + bnBlock - 1) / bnBlock
-	part := make([]float64, nb*2*c)
-	parallel.For(nb, 1, func(lo, hi int) {
-		s1 := make([]float32, c)
-		s2 := make([]float32, c)
-		for b := lo; b < hi; b++ {
-			clear(s1)
-			clear(s2)
-			for r := b * bnBlock; r < min((b+1)*bnBlock, m); r++ {
-				var yr []float32
-				if y != nil {
-					yr = y[r*c : (r+1)*c]
-				}
-				bnDyRow(s1, s2, dy[r*c:(r+1)*c], x[r*c:(r+1)*c], yr, mean)
+	bnReduce(m, c, func(r0, r1 int, s1, s2 []float32) {
+		for c0 := 0; c0 < c; c0 += bnChans {
+			c1 := min(c0+bnChans, c)
+			var yb []float32
+			if y != nil {
+				yb = y[r0*c+c0:]
 			}
-			p := part[b*2*c : (b+1)*2*c]
-			for i := 0; i < c; i++ {
-				p[i] = float64(s1[i])
-				p[c+i] = float64(s2[i])
-			}
+			bnDyBlock(x[r0*c+c0:], dy[r0*c+c0:], yb, r1-r0, c, mean[c0:c1], s1[c0:c1], s2[c0:c1])
 		}
-	})
-	for i := 0; i < c; i++ {
-		var t1, t2 float64
-		for b := 0; b < nb; b++ {
-			t1 += part[b*2*c+i]
-			t2 += part[b*2*c+c+i]
-		}
+	}, func(i int, t1, t2 float64) {
 		sumDy[i] = float32(t1)
 		sumDyXhat[i] = float32(t2 * float64(invstd[i]))
-	}
+	})
 }
 
-// bnDyRow accumulates s1 += g and s2 += g·(x − mean) over one row, with
-// g = dy masked by y > 0 when y is not nil.
-func bnDyRow(s1, s2, dy, x, y, mean []float32) {
-	dy, x, mean, s2 = dy[:len(s1)], x[:len(s1)], mean[:len(s1)], s2[:len(s1)]
-	if y != nil {
-		y = y[:len(s1)]
-		for i := range s1 {
-			if y[i] > 0 {
-				s1[i] += dy[i]
-				s2[i] += dy[i] * (x[i] - mean[i])
-			}
-		}
+// bnDyBlock accumulates the backward sums over rows rows of the channels
+// [0, len(s1)) (at most 64), rows ld apart:
+//
+//	g := dy[r*ld+i]          (0 where y[r*ld+i] <= 0, when y is not nil)
+//	s1[i] += g
+//	s2[i] += g * (x[r*ld+i] - mean[i])
+func bnDyBlock(x, dy, y []float32, rows, ld int, mean, s1, s2 []float32) {
+	if rows == 0 {
 		return
 	}
-	for i := range s1 {
-		s1[i] += dy[i]
-		s2[i] += dy[i] * (x[i] - mean[i])
+	if useConvAVX512 {
+		var yp *float32
+		if y != nil {
+			yp = &y[0]
+		}
+		bnDyAVX512(&x[0], &dy[0], yp, &mean[0], &s1[0], &s2[0], rows, ld, colMask(len(s1)))
+		return
+	}
+	nc := len(s1)
+	mean, s2 = mean[:nc], s2[:nc]
+	for r := 0; r < rows; r++ {
+		xr, dr := x[r*ld:r*ld+nc], dy[r*ld:r*ld+nc]
+		for i, g := range dr {
+			if y != nil && !(y[r*ld+i] > 0) {
+				continue
+			}
+			s1[i] += g
+			s2[i] += g * (xr[i] - mean[i])
+		}
 	}
 }
 
@@ -206,33 +246,44 @@ func BatchNormBackwardInput(x, dy, y []float32, m, c int, a, b, d, dx []float32)
 		needLen(op, "y", len(y), m*c)
 	}
 	parallel.For(m, max(1, 8192/max(c, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			var yr []float32
+		for c0 := 0; c0 < c; c0 += bnChans {
+			c1 := min(c0+bnChans, c)
+			var yb []float32
 			if y != nil {
-				yr = y[r*c : (r+1)*c]
+				yb = y[lo*c+c0:]
 			}
-			bnDxRow(dx[r*c:(r+1)*c], dy[r*c:(r+1)*c], x[r*c:(r+1)*c], yr, a, b, d)
+			bnDxBlock(x[lo*c+c0:], dy[lo*c+c0:], yb, dx[lo*c+c0:], hi-lo, c, a[c0:c1], b[c0:c1], d[c0:c1])
 		}
 	})
 }
 
-// bnDxRow computes dx += a·g + b·x + d over one row (g as in
-// BatchNormBackwardInput).
-func bnDxRow(dx, dy, x, y, a, b, d []float32) {
-	dy, x, a, b, d = dy[:len(dx)], x[:len(dx)], a[:len(dx)], b[:len(dx)], d[:len(dx)]
-	if y != nil {
-		y = y[:len(dx)]
-		for i := range dx {
-			g := dy[i]
-			if !(y[i] > 0) {
-				g = 0
-			}
-			dx[i] += a[i]*g + b[i]*x[i] + d[i]
-		}
+// bnDxBlock accumulates the input gradient over rows rows of the channels
+// [0, len(a)) (at most 64), rows ld apart:
+//
+//	g := dy[r*ld+i]          (0 where y[r*ld+i] <= 0, when y is not nil)
+//	dx[r*ld+i] += a[i]*g + b[i]*x[r*ld+i] + d[i]
+func bnDxBlock(x, dy, y, dx []float32, rows, ld int, a, b, d []float32) {
+	if rows == 0 {
 		return
 	}
-	for i := range dx {
-		dx[i] += a[i]*dy[i] + b[i]*x[i] + d[i]
+	if useConvAVX512 {
+		var yp *float32
+		if y != nil {
+			yp = &y[0]
+		}
+		bnDxAVX512(&x[0], &dy[0], yp, &dx[0], &a[0], &b[0], &d[0], rows, ld, colMask(len(a)))
+		return
+	}
+	nc := len(a)
+	b, d = b[:nc], d[:nc]
+	for r := 0; r < rows; r++ {
+		xr, dr, dxr := x[r*ld:r*ld+nc], dy[r*ld:r*ld+nc], dx[r*ld:r*ld+nc]
+		for i, g := range dr {
+			if y != nil && !(y[r*ld+i] > 0) {
+				g = 0
+			}
+			dxr[i] += a[i]*g + b[i]*xr[i] + d[i]
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package kernels
 
+//go:generate sh -c "cd _convasm && go run . -out .."
+
 import (
 	"fmt"
 
@@ -102,7 +104,9 @@ func needLen(op, what string, got, want int) {
 //	y [N,OH,OW,OC] (overwritten), scratch ≥ ConvScratchLen(s)
 //
 // A pointwise convolution is one GEMM on x; any other runs im2col and the
-// GEMM chunk by chunk through scratch.
+// GEMM chunk by chunk through scratch. On the direct path (AVX-512) the
+// GEMM is convGemm, whose register tiles read the im2col rows in place;
+// otherwise it is Sgemm.
 func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	const op = "Conv2dForward"
 	s.mustValidate(op)
@@ -180,7 +184,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 		if convDirect {
 			convGemm(m, k, oc, dyc, oc, 1, wk[convRound(oc, convNR)*k:], oc*convNR, convNR, dcol, k, accumulate)
 		} else {
-			Sgemm(false, true, m, k, oc, 1, dyc, oc, wk, oc, b2f(accumulate), dcol, k)
+			Sgemm(false, true, m, k, oc, 1, dyc, oc, wk, oc, convF32(accumulate), dcol, k)
 		}
 	}
 	if s.pointwise() {
@@ -210,7 +214,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	}
 }
 
-func b2f(b bool) float32 {
+func convF32(b bool) float32 {
 	if b {
 		return 1
 	}
@@ -226,11 +230,14 @@ func ConvBiasGrad(dy []float32, rows, oc int, db []float32) {
 	const op = "ConvBiasGrad"
 	needLen(op, "dy", len(dy), rows*oc)
 	needLen(op, "db", len(db), oc)
-	nb := (rows + convBiasBlock - 1) / convBiasBlock
-	part := make([]float32, nb*oc)
+	nb := convCeil(rows, convBiasBlock)
+	tmp := getConvTmp(nb * oc)
+	defer convTmpPool.Put(tmp)
+	part := *tmp
 	parallel.For(nb, 1, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			p := part[b*oc : (b+1)*oc]
+			clear(p)
 			for r := b * convBiasBlock; r < min((b+1)*convBiasBlock, rows); r++ {
 				vecAcc(p, dy[r*oc:(r+1)*oc])
 			}

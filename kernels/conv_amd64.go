@@ -19,3 +19,26 @@ func convTileAVX512(a, b, c *float32, args *convTileArgs)
 //
 //go:noescape
 func vecAccAVX512(dst, src *float32, n int)
+
+// The batch-norm block kernels: bnStatsBlock, bnApplyBlock, bnDyBlock and
+// bnDxBlock (bn.go) over the channels whose bits are set in mask (at most
+// 64, four zmm), for rows rows ld floats apart.
+
+//go:noescape
+func bnStatsAVX512(x, shift, s1, s2 *float32, rows, ld int, mask uint64)
+
+//go:noescape
+func bnApplyAVX512(x, y, scale, shift *float32, rows, ld int, mask uint64, relu int)
+
+//go:noescape
+func bnDyAVX512(x, dy, y, mean, s1, s2 *float32, rows, ld int, mask uint64)
+
+//go:noescape
+func bnDxAVX512(x, dy, y, dx, a, b, d *float32, rows, ld int, mask uint64)
+
+// gatherAVX512 copies n strided 16-float columns into rows:
+//
+//	dst[v*dstStep+l] = src[v*srcStep+l*stride]   v < n, l < 16
+//
+//go:noescape
+func gatherAVX512(dst, src *float32, n, dstStep, srcStep, stride int)

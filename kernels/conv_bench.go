@@ -46,7 +46,11 @@ type ConvBenchResult struct {
 	GFLOPS      float64 `json:"gflops"` // achieved GFLOP/s of forward + backward (3 × forward FLOPs)
 	Ms          float64 `json:"ms"`     // median milliseconds of one forward + backward
 	MsMin       float64 `json:"ms_min"` // fastest repetition
-	Reps        int     `json:"reps"`
+	// CPUMs is the median process CPU time of one repetition (all
+	// threads): on a busy machine it shows the work done, where ms also
+	// counts the time spent waiting for a core. 0 where not measured.
+	CPUMs float64 `json:"cpu_ms"`
+	Reps  int     `json:"reps"`
 }
 
 // BenchConvOptions controls BenchConv. Zero values take the defaults shown.
@@ -79,21 +83,23 @@ func BenchConv(shapes []ConvBenchShape, opt BenchConvOptions) ([]ConvBenchResult
 		if err := s.Validate(); err != nil {
 			return nil, fmt.Errorf("bench conv: shape %s: %w", sh.Name, err)
 		}
-		times := benchConvShape(s, opt)
+		times, cpu := benchConvShape(s, opt)
 		slices.Sort(times)
+		slices.Sort(cpu)
 		med := times[len(times)/2]
 		out = append(out, ConvBenchResult{
 			Name: sh.Name, In: []int{opt.Batch, sh.C, sh.H, sh.W}, OutChannels: sh.OC,
 			Kernel: sh.K, Stride: sh.Stride, Pad: sh.Pad,
 			GFLOPS: 3 * s.FLOPs() / med.Seconds() / 1e9,
 			Ms:     float64(med.Microseconds()) / 1e3, MsMin: float64(times[0].Microseconds()) / 1e3,
-			Reps: len(times),
+			CPUMs: float64(cpu[len(cpu)/2].Microseconds()) / 1e3,
+			Reps:  len(times),
 		})
 	}
 	return out, nil
 }
 
-func benchConvShape(s Conv2dShape, opt BenchConvOptions) []time.Duration {
+func benchConvShape(s Conv2dShape, opt BenchConvOptions) (times, cpu []time.Duration) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -120,12 +126,12 @@ func benchConvShape(s Conv2dShape, opt BenchConvOptions) []time.Duration {
 		UnpackConvWeightsGrad(s, dwk, dw)
 	}
 	step() // warm-up
-	var times []time.Duration
 	start := time.Now()
 	for len(times) < opt.MinReps || time.Since(start) < opt.MinTime {
-		t0 := time.Now()
+		c0, t0 := processCPU(), time.Now()
 		step()
 		times = append(times, time.Since(t0))
+		cpu = append(cpu, processCPU()-c0)
 	}
-	return times
+	return times, cpu
 }

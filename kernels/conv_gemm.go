@@ -65,13 +65,15 @@ func convGemm(m, n, k int, a []float32, rs, ps int, b []float32, bq, ldb int, c 
 // convGemmSmall is convGemm for m < 14: A is copied into a zero-padded
 // 14-row block and each tile computed into a temporary.
 func convGemmSmall(m, n, k int, a []float32, rs, ps int, b []float32, bq, ldb int, c []float32, ldc int, accumulate bool) {
-	pa := make([]float32, convMR*max(k, 1))
+	tmp := getConvTmp(convMR*max(k, 1) + convMR*convNR)
+	defer convTmpPool.Put(tmp)
+	pa, tile := (*tmp)[:convMR*max(k, 1)], (*tmp)[convMR*max(k, 1):]
+	clear(pa)
 	for i := 0; i < m; i++ {
 		for p := 0; p < k; p++ {
 			pa[i*k+p] = a[i*rs+p*ps]
 		}
 	}
-	tile := make([]float32, convMR*convNR)
 	args := convTileArgs{kc: k, rs: max(k, 1), ps: 1, ldb: ldb, ldc: convNR}
 	for q := 0; q*convNR < n; q++ {
 		j0 := q * convNR

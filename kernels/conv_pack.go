@@ -86,9 +86,15 @@ func toOHWI(s Conv2dShape, src, dst []float32) {
 		return
 	}
 	src, dst = src[:c*t], dst[:c*t]
-	for ci := 0; ci < c; ci++ {
-		row := src[ci*t : ci*t+t]
-		for p, v := range row {
+	ci := 0
+	if useConvAVX512 && c >= 16 {
+		for p := 0; p < t; p++ { // dst[p·C + ci] = src[ci·T + p], 16 channels per gather
+			gatherAVX512(&dst[p*c], &src[p], c/16, 16, 16*t, t)
+		}
+		ci = c &^ 15
+	}
+	for ; ci < c; ci++ {
+		for p, v := range src[ci*t : ci*t+t] {
 			dst[p*c+ci] = v
 		}
 	}
@@ -97,10 +103,16 @@ func toOHWI(s Conv2dShape, src, dst []float32) {
 // transposeRows writes dst[kk·ld + j] = blk[j·k + kk] for j < rows ≤ 32,
 // kk < k: the 32-row block becomes k rows of (up to) 32 columns.
 func transposeRows(blk []float32, rows, k int, dst []float32, ld int) {
+	j0 := 0
+	if useConvAVX512 {
+		for ; j0+16 <= rows; j0 += 16 { // 16 rows per gather, one gather per column
+			gatherAVX512(&dst[j0], &blk[j0*k], k, ld, 1, k)
+		}
+	}
 	const tb = 16 // columns of blk per pass: rows × 16 values stay in L1
 	for k0 := 0; k0 < k; k0 += tb {
 		k1 := min(k0+tb, k)
-		for j := 0; j < rows; j++ {
+		for j := j0; j < rows; j++ {
 			src := blk[j*k+k0 : j*k+k1]
 			for kk, v := range src {
 				dst[(k0+kk)*ld+j] = v

@@ -90,6 +90,8 @@ var convCases = []Conv2dShape{
 	{N: 2, H: 11, W: 10, C: 1, OC: 3, KH: 7, KW: 7, Stride: 2, Pad: 3},
 	{N: 1, H: 5, W: 5, C: 2, OC: 2, KH: 5, KW: 5, Stride: 1, Pad: 0},
 	{N: 2, H: 4, W: 5, C: 3, OC: 2, KH: 2, KW: 3, Stride: 3, Pad: 2},
+	{N: 2, H: 5, W: 6, C: 19, OC: 35, KH: 3, KW: 3, Stride: 1, Pad: 1}, // gathered packing, ragged tiles
+	{N: 3, H: 4, W: 4, C: 33, OC: 17, KH: 1, KW: 1, Stride: 1, Pad: 0},
 }
 
 // convPaths lists the implementations a test should cover: the direct

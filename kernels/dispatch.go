@@ -1,14 +1,17 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+)
 
 // sgemmKernel is the micro-kernel Sgemm runs, chosen once at start-up from
 // the CPU features (tests switch it with setImpl).
 var sgemmKernel = bestKernel()
 
-// sgemm is the implementation Sgemm dispatches to.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmPacked(sgemmKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// sgemm is the implementation Sgemm dispatches to, on up to maxThreads
+// workers.
+func sgemm(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmPacked(sgemmKernel, maxThreads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func bestKernel() *gemmKernel {

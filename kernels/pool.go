@@ -162,7 +162,9 @@ func AvgPool2dBackward(s Pool2dShape, dy, dx []float32) {
 	oh, ow, c := s.OutH(), s.OutW(), s.C
 	inv := 1 / float32(s.K*s.K)
 	parallel.For(s.N, 1, func(lo, hi int) {
-		g := make([]float32, c)
+		tmp := getConvTmp(c)
+		defer convTmpPool.Put(tmp)
+		g := *tmp
 		for n := lo; n < hi; n++ {
 			img := dx[n*s.H*s.W*c:]
 			for oy := 0; oy < oh; oy++ {
@@ -214,7 +216,9 @@ func GlobalAvgPoolBackward(dy []float32, n, hw, c int, dx []float32) {
 	needLen(op, "dx", len(dx), n*hw*c)
 	inv := 1 / float32(hw)
 	parallel.For(n, 1, func(lo, hi int) {
-		g := make([]float32, c)
+		tmp := getConvTmp(c)
+		defer convTmpPool.Put(tmp)
+		g := *tmp
 		for b := lo; b < hi; b++ {
 			for i, v := range dy[b*c : (b+1)*c] {
 				g[i] = v * inv

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"contrastive/internal/parallel"
 )
@@ -30,8 +31,14 @@ type gemmKernel struct {
 // goroutine; each additional worker needs another parallelFlops of work.
 const parallelFlops = 2 << 20
 
+// gemmThreads is how many of maxThreads workers an m×n×k product gets.
+func gemmThreads(maxThreads, m, n, k int) int {
+	flops := 2 * float64(m) * float64(n) * float64(k) // float64: no overflow on 32-bit ints
+	return max(1, min(maxThreads, int(min(flops/parallelFlops, 1<<20))))
+}
+
 // gemmJob carries one Sgemm call through the blocked loops. Jobs are pooled
-// with their packed-B buffer and their bound methods, so that a call
+// with their packed-B buffer and their bound worker method, so that a call
 // allocates nothing after warm-up (apart from what parallel.For allocates
 // to start its goroutines).
 type gemmJob struct {
@@ -51,14 +58,28 @@ type gemmJob struct {
 
 	bp []float32 // packed B panel, kcEff × roundUp(ncEff, nr), shared by the workers
 
-	packBFn, macroFn, scaleFn func(lo, hi int)
+	// the current parallel phase: workers take chunks of [0, units) from
+	// next until none is left
+	phase    gemmPhase
+	units    int
+	maxChunk int
+	threads  int
+	next     atomic.Int64
+	workerFn func(lo, hi int) // j.worker, bound once
 }
+
+// gemmPhase is one parallel step of sgemmPacked.
+type gemmPhase uint8
+
+const (
+	phaseScale gemmPhase = iota // units: rows of C to scale by beta
+	phasePackB                  // units: nr-wide panels of the B block to pack
+	phaseMacro                  // units: mr-high panels of A (or, if splitN, nr-wide panels of B) to multiply
+)
 
 var jobPool = sync.Pool{New: func() any {
 	j := new(gemmJob)
-	j.packBFn = j.packBRange
-	j.macroFn = j.macroRange
-	j.scaleFn = j.scaleRows
+	j.workerFn = j.worker
 	return j
 }}
 
@@ -93,36 +114,42 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 //
 //	for jc over n, nc columns at a time:
 //	  for pc over k, kc at a time:
-//	    pack B[pc:pc+kc, jc:jc+nc] into nr-wide panels     (shared, in L3)
+//	    pack B[pc:pc+kc, jc:jc+nc] into nr-wide panels         (shared, L3)
 //	    for ic over m, mc rows at a time (split among workers):
 //	      pack alpha·A[ic:ic+mc, pc:pc+kc] into mr-high panels  (per worker, L2)
-//	      for jr over the B panel, nr columns at a time:   (kc×nr of B in L1)
+//	      for jr over the B panel, nr columns at a time:       (kc×nr of B, L1/L2)
 //	        for ir over the A block, mr rows at a time:
 //	          micro-kernel on C[ic+ir:+mr, jc+jr:+nr]
 //
-// When A has too few rows to keep every worker busy, the workers split the
-// columns of the B panel instead and each packs all of A. beta is applied to
+// The block sizes come from kern, with k and n cut into equal blocks
+// (k = 1100 with kc = 1024 gives two blocks of 550, not 1024 + 76). A
+// large kc (1024 for AVX-512, measured best on Zen 5) keeps the number of
+// read-modify-write passes over C small; the B micro-panel then lives in
+// L2 rather than L1, which the micro-kernel tolerates.
+//
+// Workers take chunks of A's rows (each packing its own A blocks) as they
+// become free (see run); when A has too few rows to go round, they take
+// columns of the B panel instead, and each packs all of A. beta is applied to
 // C up front unless it is 0 (the first k block then overwrites C, so NaNs in
 // C do not propagate) or 1. Edge tiles go through a small temporary tile.
-// Arguments are trusted (Sgemm checks them).
-func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// It uses up to maxThreads workers (fewer for small products). Arguments
+// are trusted (Sgemm checks them).
+func sgemmPacked(kern *gemmKernel, maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	threads := min(parallel.Workers(), max(1, 2*m*n*k/parallelFlops))
+	threads := gemmThreads(maxThreads, m, n, k)
 	j := jobPool.Get().(*gemmJob)
-	*j = gemmJob{
-		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
-		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
-		bp: j.bp, packBFn: j.packBFn, macroFn: j.macroFn, scaleFn: j.scaleFn,
-	}
+	j.kern, j.transA, j.transB, j.m, j.n, j.k = kern, transA, transB, m, n, k
+	j.alpha, j.beta, j.a, j.b, j.c, j.lda, j.ldb, j.ldc = alpha, beta, a, b, c, lda, ldb, ldc
+	j.threads = threads
 	defer func() {
 		j.a, j.b, j.c = nil, nil, nil // do not keep the caller's memory alive
 		jobPool.Put(j)
 	}()
 
 	if k == 0 || alpha == 0 || (beta != 0 && beta != 1) {
-		forRange(m, threads, max(1, (1<<16)/n), j.scaleFn)
+		j.run(phaseScale, m, max(1, (1<<16)/n))
 		if k == 0 || alpha == 0 {
 			return
 		}
@@ -139,36 +166,94 @@ func sgemmPacked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float
 	for jc := 0; jc < n; jc += j.ncEff {
 		j.jc, j.ncur = jc, min(j.ncEff, n-jc)
 		nPanels := ceilDiv(j.ncur, nr)
-		// Split whichever of A's row panels and B's column panels divides
-		// more evenly among the workers (rows on a tie).
-		units := mPanels
-		j.splitN = false
-		if threads > 1 && balance(nPanels, threads) > balance(mPanels, threads) {
-			units = nPanels
-			j.splitN = true
+		// Workers take rows of A (each packing its own A blocks) unless A
+		// has too few row panels to go round; then they take columns of the
+		// B panel, and each packs all of A.
+		units, chunk := mPanels, j.mcEff/mr
+		j.splitN = threads > 1 && mPanels < 4*threads && nPanels > mPanels
+		if j.splitN {
+			units, chunk = nPanels, nPanels
 		}
 		for pc := 0; pc < k; pc += j.kcEff {
 			j.pc, j.kcur = pc, min(j.kcEff, k-pc)
 			j.accumulate = pc > 0 || j.beta != 0
-			forRange(nPanels, threads, 4, j.packBFn)
-			forRange(units, threads, 1, j.macroFn)
+			j.run(phasePackB, nPanels, 8)
+			j.run(phaseMacro, units, chunk)
 		}
 	}
 }
 
-// forRange runs fn over [0, n) on up to threads workers.
-func forRange(n, threads, grain int, fn func(lo, hi int)) {
-	if threads <= 1 {
-		fn(0, n)
+// run does one phase over units on j.threads workers. The work is handed
+// out dynamically (guided scheduling): each worker takes a chunk of up to
+// maxChunk units, shrinking as the work runs out, so that a worker slowed
+// by other load on its core takes fewer chunks instead of holding up the
+// others. Which worker computes a unit does not change its arithmetic.
+func (j *gemmJob) run(phase gemmPhase, units, maxChunk int) {
+	j.phase, j.units, j.maxChunk = phase, units, max(1, maxChunk)
+	j.next.Store(0)
+	if j.threads <= 1 || units <= 1 {
+		j.worker(0, 1)
 		return
 	}
-	parallel.For(n, max(grain, ceilDiv(n, threads)), fn)
+	parallel.For(min(j.threads, units), 1, j.workerFn)
 }
 
-// balance is the fraction of the workers' time spent working when units
-// equal pieces of work are split among them.
-func balance(units, workers int) float64 {
-	return float64(units) / float64(workers*ceilDiv(units, workers))
+// grab takes the next chunk of units, or reports there is none left.
+func (j *gemmJob) grab() (lo, hi int, ok bool) {
+	for {
+		u := j.next.Load()
+		left := j.units - int(u)
+		if left <= 0 {
+			return 0, 0, false
+		}
+		size := max(1, min(j.maxChunk, left/(2*j.threads)))
+		if j.next.CompareAndSwap(u, u+int64(size)) {
+			return int(u), int(u) + size, true
+		}
+	}
+}
+
+// worker is one worker of the current phase (its arguments, from
+// parallel.For, are ignored: it takes chunks until none is left).
+func (j *gemmJob) worker(_, _ int) {
+	if j.phase != phaseMacro {
+		for {
+			lo, hi, ok := j.grab()
+			if !ok {
+				return
+			}
+			if j.phase == phaseScale {
+				j.scaleRows(lo, hi)
+			} else {
+				packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, j.kern.nr, j.kern.transpose)
+			}
+		}
+	}
+	mr, nr := j.kern.mr, j.kern.nr
+	rowsA := j.mcEff // the most rows of A a worker packs at once
+	if j.splitN {
+		rowsA = j.m
+	}
+	s := getScratch(roundUp(rowsA, mr)*j.kcur, mr*nr)
+	defer scratchPool.Put(s)
+	packed := false // splitN: all of A is in s.a
+	for {
+		lo, hi, ok := j.grab()
+		if !ok {
+			return
+		}
+		if !j.splitN {
+			i0, i1 := lo*mr, min(hi*mr, j.m)
+			packA(s.a, j.transA, j.a, j.lda, i0, i1-i0, j.pc, j.kcur, j.alpha, mr, j.kern.transpose)
+			j.macro(s, i0, i1, 0, ceilDiv(j.ncur, nr))
+			continue
+		}
+		if !packed {
+			packA(s.a, j.transA, j.a, j.lda, 0, j.m, j.pc, j.kcur, j.alpha, mr, j.kern.transpose)
+			packed = true
+		}
+		j.macro(s, 0, j.m, lo, hi)
+	}
 }
 
 // scaleRows applies beta to rows [lo, hi) of C (beta == 0 clears them).
@@ -185,56 +270,35 @@ func (j *gemmJob) scaleRows(lo, hi int) {
 	}
 }
 
-// packBRange packs the B panels [lo, hi) (nr columns each) of the current
-// block.
-func (j *gemmJob) packBRange(lo, hi int) {
-	packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, j.kern.nr, j.kern.transpose)
-}
-
-// macroRange runs the micro-kernels of work units [lo, hi): row panels of A
-// (mr rows each) or, when splitN, column panels of B (nr columns each).
-func (j *gemmJob) macroRange(lo, hi int) {
-	mr, nr := j.kern.mr, j.kern.nr
-	if j.splitN {
-		j.macro(0, j.m, lo, hi)
-		return
-	}
-	j.macro(lo*mr, min(hi*mr, j.m), 0, ceilDiv(j.ncur, nr))
-}
-
-// macro multiplies rows [i0, i1) of op(A)'s current k block by the B panels
-// [q0, q1) of the current block into C.
-func (j *gemmJob) macro(i0, i1, q0, q1 int) {
+// macro multiplies rows [i0, i1) of op(A)'s current k block, packed in
+// s.a, by the B panels [q0, q1) of the current block into C.
+func (j *gemmJob) macro(s *packScratch, i0, i1, q0, q1 int) {
 	kern := j.kern
 	mr, nr, kcur, ldc := kern.mr, kern.nr, j.kcur, j.ldc
-	s := getScratch(roundUp(min(j.mcEff, i1-i0), mr)*kcur, mr*nr)
-	defer scratchPool.Put(s)
-	for ic := i0; ic < i1; ic += j.mcEff {
-		mcur := min(j.mcEff, i1-ic)
-		packA(s.a, j.transA, j.a, j.lda, ic, mcur, j.pc, kcur, j.alpha, mr, kern.transpose)
-		for q := q0; q < q1; q++ {
-			jr := q * nr
-			ncol := min(nr, j.ncur-jr)
-			bp := j.bp[q*nr*kcur : (q+1)*nr*kcur]
-			for ir := 0; ir < mcur; ir += mr {
-				nrow := min(mr, mcur-ir)
-				ap := s.a[ir*kcur : (ir+mr)*kcur]
-				off := (ic+ir)*ldc + j.jc + jr
-				if nrow == mr && ncol == nr {
-					kern.micro(kcur, ap, bp, j.c[off:], ldc, j.accumulate)
-					continue
-				}
-				kern.micro(kcur, ap, bp, s.tile, nr, false)
-				for r := 0; r < nrow; r++ {
-					dst := j.c[off+r*ldc : off+r*ldc+ncol]
-					src := s.tile[r*nr : r*nr+ncol]
-					if j.accumulate {
-						for x, v := range src {
-							dst[x] += v
-						}
-					} else {
-						copy(dst, src)
+	for q := q0; q < q1; q++ {
+		jr := q * nr
+		ncol := min(nr, j.ncur-jr)
+		bp := j.bp[q*nr*kcur : (q+1)*nr*kcur]
+		for ir := 0; ir < i1-i0; ir += mr {
+			nrow := min(mr, i1-i0-ir)
+			ap := s.a[ir*kcur : (ir+mr)*kcur]
+			off := (i0+ir)*ldc + j.jc + jr
+			if nrow == mr && ncol == nr {
+				kern.micro(kcur, ap, bp, j.c[off:], ldc, j.accumulate)
+				continue
+			}
+			// Edge tile: compute the full tile aside, then add the part
+			// that lies inside C.
+			kern.micro(kcur, ap, bp, s.tile, nr, false)
+			for r := 0; r < nrow; r++ {
+				dst := j.c[off+r*ldc : off+r*ldc+ncol]
+				src := s.tile[r*nr : r*nr+ncol]
+				if j.accumulate {
+					for x, v := range src {
+						dst[x] += v
 					}
+				} else {
+					copy(dst, src)
 				}
 			}
 		}

@@ -84,7 +84,7 @@ var avx512Kernel = &gemmKernel{
 }
 
 var avx2Kernel = &gemmKernel{
-	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
+	name: "avx2", mr: 6, nr: 16, kc: 512, mc: 96, nc: 2048,
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX2(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},

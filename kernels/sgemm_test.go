@@ -176,3 +176,106 @@ func BenchmarkSgemmImpls(b *testing.B) {
 		}
 	}
 }
+
+// TestSgemmBatched checks SgemmBatched against one Sgemm per item (the
+// results must be bitwise equal: the split does not change the
+// arithmetic), for products small enough to run one per worker and large
+// enough to run one after another, with a shared (stride 0) operand.
+func TestSgemmBatched(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = 2*rng.Float32() - 1
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		batch, m, n, k int
+		transA, transB bool
+		shareA         bool
+	}{
+		{batch: 7, m: 9, n: 33, k: 20, transB: true, shareA: true},
+		{batch: 5, m: 31, n: 17, k: 64, transA: true},
+		{batch: 3, m: 200, n: 150, k: 120},
+	} {
+		lda, ldb, ldc := tc.k+1, tc.n, tc.n+2
+		if tc.transA {
+			lda = tc.m + 1
+		}
+		if tc.transB {
+			ldb = tc.k
+		}
+		sizeA, sizeB, sizeC := max(tc.m, tc.k)*lda, max(tc.n, tc.k)*ldb, tc.m*ldc
+		strideA := sizeA
+		if tc.shareA {
+			strideA = 0
+		}
+		a, b := fill(sizeA*tc.batch), fill(sizeB*tc.batch)
+		c := fill(sizeC * tc.batch)
+		want := clone32(c)
+		for i := range tc.batch {
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 0.5, a[i*strideA:], lda, b[i*sizeB:], ldb, 1, want[i*sizeC:], ldc)
+		}
+		SgemmBatched(tc.transA, tc.transB, tc.batch, tc.m, tc.n, tc.k, 0.5, a, lda, strideA, b, ldb, sizeB, 1, c, ldc, sizeC)
+		if i := bitDiff(want, c); i >= 0 {
+			t.Errorf("%+v: c[%d] = %g, want %g", tc, i, c[i], want[i])
+		}
+	}
+	t.Run("overlap", func(t *testing.T) {
+		defer func() {
+			if s, _ := recover().(string); !strings.Contains(s, "overlap") {
+				t.Errorf("panic %q, want one about overlapping C", s)
+			}
+		}()
+		x := make([]float32, 100)
+		SgemmBatched(false, false, 2, 4, 4, 4, 1, x, 4, 16, x, 4, 16, 0, x, 4, 8)
+	})
+	t.Run("short", func(t *testing.T) {
+		defer func() {
+			if s, _ := recover().(string); !strings.Contains(s, "kernels.SgemmBatched: c too short") {
+				t.Errorf("panic %q, want c too short", s)
+			}
+		}()
+		x := make([]float32, 100)
+		SgemmBatched(false, false, 3, 4, 4, 4, 1, x, 4, 0, x, 4, 0, 0, make([]float32, 40), 4, 16)
+	})
+}
+
+func clone32(s []float32) []float32 { return append([]float32(nil), s...) }
+
+// TestSgemmConcurrent runs Sgemm from several goroutines at once (pooled
+// jobs and pack buffers must not be shared between calls) and checks each
+// result against the same call made alone.
+func TestSgemmConcurrent(t *testing.T) {
+	cases := []kerneltest.SgemmCase{
+		{M: 70, N: 90, K: 300, Alpha: 1, Beta: 0},
+		{M: 33, N: 200, K: 45, Alpha: 2, Beta: 1, TransA: true},
+		{M: 150, N: 40, K: 129, Alpha: 1, Beta: 0.5, TransB: true},
+		{M: 5, N: 700, K: 64, Alpha: -1, Beta: 0},
+	}
+	want := make([][]float32, len(cases))
+	for i, tc := range cases {
+		want[i] = runCase(tc)
+	}
+	errs := make(chan string, len(cases))
+	done := make(chan struct{})
+	for i, tc := range cases {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 10 {
+				if got := runCase(tc); bitDiff(got, want[i]) >= 0 {
+					errs <- fmt.Sprintf("%v: concurrent result differs from the result alone", tc)
+					return
+				}
+			}
+		}()
+	}
+	for range cases {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"contrastive/autograd"
 	"contrastive/internal/parallel"
 	"contrastive/kernels"
+	"contrastive/loss"
+	"contrastive/nn"
 	"contrastive/tensor"
 )
 
@@ -97,18 +99,23 @@ func (b *Bank) Stage(idx []int, f *tensor.Tensor) {
 }
 
 // Update applies the staged features, m_i ← normalise(μ·m_i + (1−μ)·f_i),
-// in batch order (a repeated index keeps its last update), and clears
-// them. It does nothing when nothing is staged.
+// and clears them. Every new row is computed from the rows before the
+// update and then written in batch order, so a repeated index keeps its
+// last update (lemniscate.pytorch's index_copy_). It does nothing when
+// nothing is staged.
 func (b *Bank) Update() {
 	d := b.Dim()
 	mu := b.Momentum
 	for k, i := range b.stagedIdx {
 		row := b.Rows.Data[i*d : (i+1)*d]
 		f := b.staged.Data[k*d : (k+1)*d]
-		for j := range row {
-			row[j] = mu*row[j] + (1-mu)*f[j]
+		for j := range f {
+			f[j] = mu*row[j] + (1-mu)*f[j]
 		}
-		normalize(row)
+		normalize(f)
+	}
+	for k, i := range b.stagedIdx {
+		copy(b.Rows.Data[i*d:(i+1)*d], b.staged.Data[k*d:(k+1)*d])
 	}
 	b.stagedIdx = b.stagedIdx[:0]
 }
@@ -286,4 +293,63 @@ type BankEvaluator interface {
 	Embed(x *tensor.Tensor) *tensor.Tensor
 	// BankKNN classifies test embeddings from Embed against the bank.
 	BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error)
+}
+
+// Seeds of the bank initialisation and of the noise draws, mixed with the
+// run's seed so they are independent of the network initialisation.
+const (
+	bankStream  = 0x62616e6b // "bank"
+	noiseStream = 0x6e6f6973 // "nois"
+)
+
+// estimateLogZ returns loss.NCELogZ as a float32, never exactly 0 (which
+// marks "not estimated" in the state).
+func estimateLogZ(v, pos, noise *autograd.Value, tau float32, n int) float32 {
+	z := float32(loss.NCELogZ(v.Data, pos.Data, noise.Data, tau, n))
+	if z == 0 {
+		z = math.SmallestNonzeroFloat32
+	}
+	return z
+}
+
+// bankNormEps is torch.nn.functional.normalize's default eps.
+const bankNormEps = 1e-12
+
+// noiseRNG is the generator of step step's noise draws.
+func noiseRNG(seed uint64, step int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^noiseStream, uint64(step)))
+}
+
+// embedRows runs f on x with root's modules in evaluation mode and no graph,
+// and returns the L2-normalised rows, a new tensor.
+func embedRows(root nn.Module, x *tensor.Tensor, f func(*autograd.Value) *autograd.Value) *tensor.Tensor {
+	nn.SetTraining(root, false)
+	defer nn.SetTraining(root, true)
+	var out *tensor.Tensor
+	autograd.NoGrad(func() {
+		out = autograd.L2Normalize(f(autograd.Const(x)), bankNormEps).Data.Clone()
+	})
+	return out
+}
+
+// loadBankState restores a memory-bank method's state: "memory_bank" into
+// bank and "nce_log_z" [nz], which it returns. Any other entry is an error.
+func loadBankState(name string, bank *Bank, s map[string]*tensor.Tensor, nz int) ([]float32, error) {
+	for k := range s {
+		if k != "memory_bank" && k != "nce_log_z" {
+			return nil, fmt.Errorf("%s: unexpected state tensor %q", name, k)
+		}
+	}
+	z := s["nce_log_z"]
+	if z == nil || z.Numel() != nz || z.Rank() != 1 {
+		shape := []int(nil)
+		if z != nil {
+			shape = z.Shape()
+		}
+		return nil, fmt.Errorf("%s: state tensor nce_log_z of shape %v, want [%d]", name, shape, nz)
+	}
+	if err := bank.LoadRows(s["memory_bank"]); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return append([]float32(nil), z.Data...), nil
 }

@@ -220,7 +220,7 @@ func (m *MoCo) encodeKeys(xk *tensor.Tensor, s, step int) {
 // (dequeuing the oldest).
 func (m *MoCo) AfterStep(step int) {
 	// f_k.params = m·f_k.params + (1−m)·f_q.params
-	m.ema.update(float32(m.momentumAt(step)))
+	m.ema.update(m.momentumAt(step))
 	// enqueue(queue, k); dequeue(queue)
 	if m.pending {
 		m.queue.enqueue(m.k)

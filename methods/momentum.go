@@ -61,17 +61,19 @@ func (m *momentum) add(online, target nn.Module) {
 }
 
 // update moves every target parameter towards its online parameter:
-// θ_t ← mom·θ_t + (1−mom)·θ_o, in float32 as PyTorch does.
-func (m *momentum) update(mom float32) {
+// θ_t ← mom·θ_t + (1−mom)·θ_o, rounded as PyTorch's
+// param_k·m + param_q·(1 − m) is: 1 − m in float64, then three float32
+// operations (the conversions keep the compiler from fusing them).
+func (m *momentum) update(mom float64) {
 	if !(mom >= 0 && mom <= 1) {
 		panic(fmt.Sprintf("methods.momentum: momentum %v, want 0 ≤ m ≤ 1", mom))
 	}
-	rest := 1 - mom
+	m32, rest := float32(mom), float32(1-mom)
 	for _, p := range m.pairs {
 		t, o := p.target.Data, p.online.Data
 		parallel.For(len(t), 1<<15, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				t[i] = t[i]*mom + o[i]*rest
+				t[i] = float32(t[i]*m32) + float32(o[i]*rest)
 			}
 		})
 	}

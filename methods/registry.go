@@ -7,8 +7,11 @@ import (
 
 // constructors maps a method name to its constructor.
 var constructors = map[string]func(cfg Config, seed uint64) (Method, error){
-	"simclr": func(cfg Config, seed uint64) (Method, error) { return NewSimCLR(cfg, seed) },
-	"moco":   func(cfg Config, seed uint64) (Method, error) { return NewMoCo(cfg, seed) },
+	"simclr":   func(cfg Config, seed uint64) (Method, error) { return NewSimCLR(cfg, seed) },
+	"moco":     func(cfg Config, seed uint64) (Method, error) { return NewMoCo(cfg, seed) },
+	"instdisc": func(cfg Config, seed uint64) (Method, error) { return NewInstDisc(cfg, seed) },
+	"pirl":     func(cfg Config, seed uint64) (Method, error) { return NewPIRL(cfg, seed) },
+	"swav":     func(cfg Config, seed uint64) (Method, error) { return NewSwAV(cfg, seed) },
 }
 
 // Names lists the registered methods.

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
+	"os"
 
 	"contrastive/augment"
 	"contrastive/data"
@@ -81,6 +82,10 @@ func augmentGrid(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if err := safetensors.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "augment: %v\n", err)
+		return 1
+	}
+	if err := os.Chmod(*out, 0o644); err != nil { // the temporary file was 0600
 		fmt.Fprintf(stderr, "augment: %v\n", err)
 		return 1
 	}

@@ -33,10 +33,20 @@ func benchConv(args []string, stdout, stderr io.Writer) int {
 	minTime := fs.Duration("min-time", time.Second, "minimum timing per shape")
 	reps := fs.Int("reps", 3, "minimum repetitions per shape")
 	only := fs.String("shapes", "", "comma-separated shape names to run (default: all)")
+	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench conv: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *threads < 0 {
+		fmt.Fprintf(stderr, "bench conv: --threads %d must be ≥ 0\n", *threads)
+		return 1
+	}
+	defer parallel.SetWorkers(parallel.SetWorkers(*threads))
 	shapes := kernels.ResNet18CIFARConvShapes()
 	if *only != "" {
 		want := map[string]bool{}

@@ -277,6 +277,9 @@ func WriteFileAtomic(path string, b []byte) error {
 		os.Remove(name)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if _, err := tmp.Write(b); err != nil {
 		return fail(err)
 	}

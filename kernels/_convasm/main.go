@@ -16,7 +16,9 @@
 // scaled index (rows 0,1,2,4,8 from a; 3,4,5,7,11 from a+3rs; 5,6,7,9,13
 // from a+5rs; 10,11,12 from a+10rs), so no row pointer table is needed.
 //
-// vecAccAVX512 adds one float32 slice into another.
+// vecAccAVX512 adds one float32 slice into another. The bn*AVX512 kernels
+// run the batch-norm loops over a block of up to 64 channels (four zmm,
+// masked at the end) and any number of rows.
 package main
 
 import (
@@ -182,6 +184,268 @@ done:
 `)
 }
 
+// bnPrologue loads the channel masks K1..K4 from the mask argument at off.
+func (g *gen) masks(off int) {
+	g.f("MOVQ mask+%d(FP), AX", off)
+	for v := 1; v <= 4; v++ {
+		g.f("KMOVW AX, K%d", v)
+		if v < 4 {
+			g.f("SHRQ $16, AX")
+		}
+	}
+}
+
+// vec emits one instruction per 16-channel vector v (0..3), formatting
+// format with the vector index substituted by fn.
+func (g *gen) vec(fn func(v int) string) {
+	for v := 0; v < 4; v++ {
+		g.f("%s", fn(v))
+	}
+}
+
+func (g *gen) bn() {
+	// func bnStatsAVX512(x, shift, s1, s2 *float32, rows, ld int, mask uint64)
+	g.WriteString(`
+// func bnStatsAVX512(x, shift, s1, s2 *float32, rows, ld int, mask uint64)
+//
+// bnStatsAVX512 is bnStatsBlock (bn.go) for the channels set in mask.
+TEXT ·bnStatsAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ shift+8(FP), R8
+	MOVQ s1+16(FP), R9
+	MOVQ s2+24(FP), R10
+	MOVQ rows+32(FP), CX
+	MOVQ ld+40(FP), DX
+	SHLQ $2, DX
+`)
+	g.masks(48)
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R8), K%d, Z%d", 64*v, v+1, 16+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R9), K%d, Z%d", 64*v, v+1, v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R10), K%d, Z%d", 64*v, v+1, 4+v) })
+	g.f("TESTQ CX, CX")
+	g.f("JZ statsdone")
+	g.label("statsloop")
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(SI), K%d, Z%d", 64*v, v+1, 8+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VSUBPS Z%d, Z%d, Z%d", 16+v, 8+v, 8+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VADDPS Z%d, Z%d, Z%d", 8+v, v, v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VFMADD231PS Z%d, Z%d, Z%d", 8+v, 8+v, 4+v) })
+	g.f("ADDQ DX, SI")
+	g.f("DECQ CX")
+	g.f("JNZ statsloop")
+	g.label("statsdone")
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS Z%d, K%d, %d(R9)", v, v+1, 64*v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS Z%d, K%d, %d(R10)", 4+v, v+1, 64*v) })
+	g.f("VZEROUPPER")
+	g.f("RET")
+
+	// func bnApplyAVX512(x, y, scale, shift *float32, rows, ld int, mask uint64, relu int)
+	g.WriteString(`
+// func bnApplyAVX512(x, y, scale, shift *float32, rows, ld int, mask uint64, relu int)
+//
+// bnApplyAVX512 is bnApplyBlock (bn.go) for the channels set in mask.
+TEXT ·bnApplyAVX512(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ scale+16(FP), R8
+	MOVQ shift+24(FP), R9
+	MOVQ rows+32(FP), CX
+	MOVQ ld+40(FP), DX
+	SHLQ $2, DX
+`)
+	g.masks(48)
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R8), K%d, Z%d", 64*v, v+1, 16+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R9), K%d, Z%d", 64*v, v+1, 20+v) })
+	g.f("VPXORD Z24, Z24, Z24")
+	g.f("TESTQ CX, CX")
+	g.f("JZ applydone")
+	g.f("MOVQ relu+56(FP), AX")
+	g.f("TESTQ AX, AX")
+	g.f("JNZ applyrelu")
+	for _, relu := range []bool{false, true} {
+		l := "applyloop"
+		if relu {
+			l = "applyrelu"
+		}
+		g.label(l)
+		g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(SI), K%d, Z%d", 64*v, v+1, v) })
+		g.vec(func(v int) string { return fmt.Sprintf("VFMADD213PS Z%d, Z%d, Z%d", 20+v, 16+v, v) })
+		if relu {
+			g.vec(func(v int) string { return fmt.Sprintf("VMAXPS Z24, Z%d, Z%d", v, v) })
+		}
+		g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS Z%d, K%d, %d(DI)", v, v+1, 64*v) })
+		g.f("ADDQ DX, SI")
+		g.f("ADDQ DX, DI")
+		g.f("DECQ CX")
+		g.f("JNZ %s", l)
+		g.f("JMP applydone")
+	}
+	g.label("applydone")
+	g.f("VZEROUPPER")
+	g.f("RET")
+
+	// func bnDyAVX512(x, dy, y, mean, s1, s2 *float32, rows, ld int, mask uint64)
+	g.WriteString(`
+// func bnDyAVX512(x, dy, y, mean, s1, s2 *float32, rows, ld int, mask uint64)
+//
+// bnDyAVX512 is bnDyBlock (bn.go) for the channels set in mask; y is nil
+// for a plain batch norm.
+TEXT ·bnDyAVX512(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ mean+24(FP), R9
+	MOVQ s1+32(FP), R10
+	MOVQ s2+40(FP), R11
+	MOVQ rows+48(FP), CX
+	MOVQ ld+56(FP), DX
+	SHLQ $2, DX
+`)
+	g.masks(64)
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R9), K%d, Z%d", 64*v, v+1, 16+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R10), K%d, Z%d", 64*v, v+1, v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R11), K%d, Z%d", 64*v, v+1, 4+v) })
+	g.f("VPXORD Z24, Z24, Z24")
+	g.f("TESTQ CX, CX")
+	g.f("JZ dydone")
+	g.f("TESTQ DI, DI")
+	g.f("JNZ dyrelu")
+	for _, relu := range []bool{false, true} {
+		l := "dyloop"
+		if relu {
+			l = "dyrelu"
+		}
+		g.label(l)
+		for v := 0; v < 4; v++ {
+			m := fmt.Sprintf("K%d", v+1)
+			if relu {
+				g.f("VMOVUPS.Z %d(DI), K%d, Z%d", 64*v, v+1, 12+v)
+				g.f("VCMPPS $0x1e, Z24, Z%d, K%d, K5", 12+v, v+1) // y > 0 (ordered, quiet)
+				m = "K5"
+			}
+			g.f("VMOVUPS.Z %d(R8), %s, Z%d", 64*v, m, 8+v)
+			g.f("VMOVUPS.Z %d(SI), K%d, Z%d", 64*v, v+1, 12+v)
+			g.f("VSUBPS Z%d, Z%d, Z%d", 16+v, 12+v, 12+v)
+			g.f("VADDPS Z%d, Z%d, Z%d", 8+v, v, v)
+			g.f("VFMADD231PS Z%d, Z%d, Z%d", 8+v, 12+v, 4+v)
+		}
+		g.f("ADDQ DX, SI")
+		g.f("ADDQ DX, R8")
+		if relu {
+			g.f("ADDQ DX, DI")
+		}
+		g.f("DECQ CX")
+		g.f("JNZ %s", l)
+		g.f("JMP dydone")
+	}
+	g.label("dydone")
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS Z%d, K%d, %d(R10)", v, v+1, 64*v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS Z%d, K%d, %d(R11)", 4+v, v+1, 64*v) })
+	g.f("VZEROUPPER")
+	g.f("RET")
+
+	// func bnDxAVX512(x, dy, y, dx, a, b, d *float32, rows, ld int, mask uint64)
+	g.WriteString(`
+// func bnDxAVX512(x, dy, y, dx, a, b, d *float32, rows, ld int, mask uint64)
+//
+// bnDxAVX512 is bnDxBlock (bn.go) for the channels set in mask; y is nil
+// for a plain batch norm.
+TEXT ·bnDxAVX512(SB), NOSPLIT, $0-80
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ dx+24(FP), R9
+	MOVQ a+32(FP), R10
+	MOVQ b+40(FP), R11
+	MOVQ d+48(FP), R12
+	MOVQ rows+56(FP), CX
+	MOVQ ld+64(FP), DX
+	SHLQ $2, DX
+`)
+	g.masks(72)
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R10), K%d, Z%d", 64*v, v+1, 16+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R11), K%d, Z%d", 64*v, v+1, 20+v) })
+	g.vec(func(v int) string { return fmt.Sprintf("VMOVUPS.Z %d(R12), K%d, Z%d", 64*v, v+1, 24+v) })
+	g.f("VPXORD Z28, Z28, Z28")
+	g.f("TESTQ CX, CX")
+	g.f("JZ dxdone")
+	g.f("TESTQ DI, DI")
+	g.f("JNZ dxrelu")
+	for _, relu := range []bool{false, true} {
+		l := "dxloop"
+		if relu {
+			l = "dxrelu"
+		}
+		g.label(l)
+		for v := 0; v < 4; v++ {
+			m := fmt.Sprintf("K%d", v+1)
+			if relu {
+				g.f("VMOVUPS.Z %d(DI), K%d, Z%d", 64*v, v+1, 12+v)
+				g.f("VCMPPS $0x1e, Z28, Z%d, K%d, K5", 12+v, v+1)
+				m = "K5"
+			}
+			// Z(v) = d + b·x;  Z(v) += a·g;  dx += Z(v)
+			g.f("VMOVUPS.Z %d(SI), K%d, Z%d", 64*v, v+1, 8+v)
+			g.f("VMOVAPS Z%d, Z%d", 24+v, v)
+			g.f("VFMADD231PS Z%d, Z%d, Z%d", 20+v, 8+v, v)
+			g.f("VMOVUPS.Z %d(R8), %s, Z%d", 64*v, m, 12+v)
+			g.f("VFMADD231PS Z%d, Z%d, Z%d", 16+v, 12+v, v)
+			g.f("VMOVUPS.Z %d(R9), K%d, Z%d", 64*v, v+1, 8+v)
+			g.f("VADDPS Z%d, Z%d, Z%d", 8+v, v, v)
+			g.f("VMOVUPS Z%d, K%d, %d(R9)", v, v+1, 64*v)
+		}
+		g.f("ADDQ DX, SI")
+		g.f("ADDQ DX, R8")
+		g.f("ADDQ DX, R9")
+		if relu {
+			g.f("ADDQ DX, DI")
+		}
+		g.f("DECQ CX")
+		g.f("JNZ %s", l)
+		g.f("JMP dxdone")
+	}
+	g.label("dxdone")
+	g.f("VZEROUPPER")
+	g.f("RET")
+}
+
+func (g *gen) gather() {
+	g.WriteString(`
+// func gatherAVX512(dst, src *float32, n, dstStep, srcStep, stride int)
+//
+// gatherAVX512 copies n strided 16-float columns into rows:
+// dst[v*dstStep+l] = src[v*srcStep+l*stride] for v < n, l < 16.
+TEXT ·gatherAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ dstStep+24(FP), DX
+	MOVQ srcStep+32(FP), R8
+	MOVQ stride+40(FP), AX
+	SHLQ $2, DX
+	SHLQ $2, R8
+	VPBROADCASTD AX, Z1
+	VPMULLD ·gatherLanes(SB), Z1, Z1 // lane·stride
+	TESTQ CX, CX
+	JZ gatherdone
+gatherloop:
+	KXNORW K0, K0, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ DX, DI
+	ADDQ R8, SI
+	DECQ CX
+	JNZ gatherloop
+gatherdone:
+	VZEROUPPER
+	RET
+`)
+	g.WriteString("\nDATA ·gatherLanes+0(SB)/4, $0\n")
+	for l := 1; l < 16; l++ {
+		fmt.Fprintf(&g.Buffer, "DATA ·gatherLanes+%d(SB)/4, $%d\n", 4*l, l)
+	}
+	g.WriteString("GLOBL ·gatherLanes(SB), RODATA|NOPTR, $64\n")
+}
+
 func main() {
 	out := flag.String("out", ".", "directory to write conv_avx512_amd64.s to")
 	flag.Parse()
@@ -189,6 +453,8 @@ func main() {
 	g.WriteString("// Code generated by kernels/_convasm. DO NOT EDIT.\n\n//go:build amd64 && !noasm\n\n#include \"textflag.h\"\n\n// Requires: AVX512F\n")
 	g.convTile()
 	g.vecAcc()
+	g.bn()
+	g.gather()
 	path := filepath.Join(*out, "conv_avx512_amd64.s")
 	if err := os.WriteFile(path, g.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
