@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Time PyTorch SGEMM on the CPU: the baseline for `contrastive bench gemm`.
 
-Usage: /usr/bin/python3 bench/torch_gemm.py [--size 2048] [--threads N] [--repeats 5] [--coretype SkylakeX]
+Usage: /usr/bin/python3 bench/torch_gemm.py [--size 2048] [-m M -n N -k K] [--trans-a] [--trans-b]
+       [--threads N] [--repeats 5] [--coretype SkylakeX]
 
 Prints one JSON object with the same fields as `contrastive bench gemm
 --json`, one entry per PyTorch path:
@@ -30,8 +31,11 @@ torch loads OpenBLAS, for this benchmark only. It also sets
 OPENBLAS_NUM_THREADS to --threads: OpenBLAS's pthread build ignores
 torch.set_num_threads.
 
-The oneDNN path converts an nn.Linear(k, n) with torch.utils.mkldnn.to_mkldnn
-and feeds it an m×k mkldnn tensor (y = x·Wᵀ, the same 2·m·n·k flops).
+-m/-n/-k and --trans-a/--trans-b mirror `contrastive bench gemm`: torch.mm
+then multiplies transposed views, which it passes to BLAS as transpose
+flags. The oneDNN path converts an nn.Linear(k, n) with
+torch.utils.mkldnn.to_mkldnn and feeds it an m×k mkldnn tensor (y = x·Wᵀ,
+the same 2·m·n·k flops, whatever the --trans flags).
 
 Each figure is the best of --repeats timed runs after a warm-up run.
 """
@@ -74,7 +78,12 @@ def entry(seconds, flops):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=2048, help="m = n = k")
+    ap.add_argument("--size", type=int, default=2048, help="m = n = k (overridden by -m, -n, -k)")
+    ap.add_argument("-m", type=int, default=0, help="rows of C")
+    ap.add_argument("-n", type=int, default=0, help="columns of C")
+    ap.add_argument("-k", type=int, default=0, help="inner dimension")
+    ap.add_argument("--trans-a", action="store_true", help="A is stored transposed (k×m)")
+    ap.add_argument("--trans-b", action="store_true", help="B is stored transposed (n×k)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--coretype", default="SkylakeX",
@@ -92,10 +101,10 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    m = n = k = args.size
+    m, n, k = (args.m or args.size), (args.n or args.size), (args.k or args.size)
     flops = 2.0 * m * n * k
-    a = torch.randn(m, k)
-    b = torch.randn(k, n)
+    a = torch.randn(k, m).t() if args.trans_a else torch.randn(m, k)
+    b = torch.randn(n, k).t() if args.trans_b else torch.randn(k, n)
     c = torch.empty(m, n)
     mm = best_seconds(lambda: torch.mm(a, b, out=c), args.repeats)
 
@@ -104,6 +113,7 @@ def main():
         blas += "(" + os.environ.get("OPENBLAS_CORETYPE", "auto") + ")"
     out = {
         "op": "sgemm", "m": m, "n": n, "k": k,
+        "trans_a": args.trans_a, "trans_b": args.trans_b,
         "impl": "torch", "blas": blas,
         "threads": torch.get_num_threads(),
         "torch_mm": entry(mm, flops),
@@ -111,7 +121,7 @@ def main():
     if torch.backends.mkldnn.is_available():
         with torch.no_grad():
             lin = torch.utils.mkldnn.to_mkldnn(torch.nn.Linear(k, n, bias=False))
-            x = a.to_mkldnn()
+            x = a.contiguous().to_mkldnn()
             dnn = best_seconds(lambda: lin(x), args.repeats)
         out["mkldnn"] = entry(dnn, flops)
     print(json.dumps(out))

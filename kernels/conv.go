@@ -14,12 +14,15 @@ import (
 //
 //	x  [N, H, W, C]      input activations (NHWC)
 //	w  [OC, C, KH, KW]   weights as torchvision stores them (OIHW)
-//	wk [KH·KW·C, OC]     the weights repacked by PackConvWeights (HWIO)
+//	wk                   the weights repacked by PackConvWeights (conv_pack.go)
 //	y  [N, OH, OW, OC]   output, OH = (H + 2·Pad − KH)/Stride + 1
 //
-// In NHWC the convolution is one GEMM: Y[N·OH·OW, OC] = col · wk, where
-// row (n, oh, ow) of col[N·OH·OW, KH·KW·C] holds the KH·KW input pixels
-// (each a contiguous C-vector) under that output position.
+// In NHWC the convolution is one GEMM: Y[N·OH·OW, OC] = col · W, where
+// row (n, oh, ow) of col[N·OH·OW, K = KH·KW·C] holds the KH·KW input
+// pixels (each a contiguous C-vector) under that output position and
+// W[K, OC] is w in the same (kh, kw, c) order. The backward passes are
+// two more GEMMs: dcol = dy · Wᵀ (scattered back by col2im) and
+// dW = colᵀ · dy.
 type Conv2dShape struct {
 	N, H, W, C  int
 	OC, KH, KW  int
@@ -68,13 +71,48 @@ func (s Conv2dShape) pointwise() bool {
 
 // ConvChunkBytes bounds the im2col scratch matrix: the convolution GEMMs
 // run over chunks of whole images whose col rows fit in this many bytes
-// (at least one image per chunk, whatever its size).
+// (at least one image per chunk, whatever its size). Layers with large
+// weights use chunks of up to four times this, at most twice the weights'
+// size, since every chunk streams all of them once.
 var ConvChunkBytes = 2 << 20
 
 // imagesPerChunk returns how many images one im2col chunk holds.
 func (s Conv2dShape) imagesPerChunk() int {
+	budget := max(ConvChunkBytes, min(4*ConvChunkBytes, 2*4*s.OC*s.K()))
 	per := s.OutH() * s.OutW() * s.K() * 4
-	return max(1, min(s.N, ConvChunkBytes/max(per, 1)))
+	return max(1, min(s.N, budget/max(per, 1)))
+}
+
+// convPadStride returns the row stride for a matrix of n-float rows read
+// 14 rows at a time by a tile: n itself unless rows n·4 bytes apart would
+// fall into so few L1 sets (n a multiple of 256 floats, say) that the 14
+// rows' lines and the B slice evict each other; then one cache line more.
+func convPadStride(n int) int {
+	if n%16 == 0 {
+		adv := (n / 16) % 64 // L1 sets (of 64) between consecutive rows
+		g := 64
+		for a := adv; a != 0; a, g = g%a, a {
+		}
+		if g > 8 {
+			return n + 16
+		}
+	}
+	return n
+}
+
+// convScratchParts returns the per-chunk row count and, on the direct
+// path, the row strides of the column matrix (ldc) and of the padded copy
+// of dy (ldy, 0 when dy is read in place).
+func (s Conv2dShape) convScratchParts() (rows, ldc, ldy int) {
+	rows = s.imagesPerChunk() * s.OutH() * s.OutW()
+	if !convDirect {
+		return rows, s.K(), 0
+	}
+	ldc = max(convPadStride(s.K()), convRound(s.K(), convNR)) // also holds the weight gradient's col panels
+	if p := convPadStride(s.OC); p != s.OC {
+		ldy = p
+	}
+	return rows, ldc, ldy
 }
 
 // ConvScratchLen returns the length of the scratch slice Conv2dForward and
@@ -83,7 +121,8 @@ func ConvScratchLen(s Conv2dShape) int {
 	if s.pointwise() {
 		return 0
 	}
-	return s.imagesPerChunk() * s.OutH() * s.OutW() * s.K()
+	rows, ldc, ldy := s.convScratchParts()
+	return rows * (ldc + ldy)
 }
 
 func (s Conv2dShape) mustValidate(op string) {
@@ -118,23 +157,23 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	if bias != nil {
 		needLen(op, "bias", len(bias), oc)
 	}
-	gemm := func(m int, a, c []float32) {
+	gemm := func(m int, a []float32, lda int, c []float32) {
 		if convDirect {
-			convGemm(m, oc, k, a, k, 1, wk, k*convNR, convNR, c, oc, false)
+			convGemm(m, oc, k, a, lda, 1, wk, k*convNR, convNR, c, oc, false)
 		} else {
-			Sgemm(false, false, m, oc, k, 1, a, k, wk, oc, 0, c, oc)
+			Sgemm(false, false, m, oc, k, 1, a, lda, wk, oc, 0, c, oc)
 		}
 	}
 	if s.pointwise() {
-		gemm(rows, x, y)
+		gemm(rows, x, k, y)
 	} else {
 		per := s.OutH() * s.OutW()
 		step := s.imagesPerChunk()
+		_, ldc, _ := s.convScratchParts()
 		for n0 := 0; n0 < s.N; n0 += step {
 			r0, r1 := n0*per, min(n0+step, s.N)*per
-			col := scratch[:(r1-r0)*k]
-			im2col(s, x, r0, r1, col)
-			gemm(r1-r0, col, y[r0*oc:r1*oc])
+			im2col(s, x, r0, r1, scratch, ldc)
+			gemm(r1-r0, scratch, ldc, y[r0*oc:r1*oc])
 		}
 	}
 	if bias != nil {
@@ -171,45 +210,64 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 		needLen(op, "wk", len(wk), ConvPackedLen(s))
 		needLen(op, "dx", len(dx), s.N*s.H*s.W*s.C)
 	}
-	// weights: dwk += colᵀ·dy (HWIO) or dyᵀ·col (OHWI, direct)
-	weights := func(m int, col, dyc []float32) {
-		if convDirect {
-			convGemm(oc, k, m, dyc, 1, oc, col, convNR, k, dwk, k, true)
-		} else {
+	// weights: dwk += colᵀ·dy (HWIO) or dyᵀ·col (OHWI, direct; col in
+	// panels unless it is x itself)
+	weights := func(m int, col, dyc []float32, panels bool) {
+		switch {
+		case !convDirect:
 			Sgemm(true, false, k, oc, m, 1, col, k, dyc, oc, 1, dwk, oc)
+		case panels:
+			convGemm(oc, k, m, dyc, 1, oc, col, m*convNR, convNR, dwk, k, true)
+		default:
+			convGemm(oc, k, m, dyc, 1, oc, col, convNR, k, dwk, k, true)
 		}
 	}
-	// data: dcol (+)= dy·Wᵀ
-	data := func(m int, dyc, dcol []float32, accumulate bool) {
+	// data: dcol (+)= dy·Wᵀ, dy rows lda apart, dcol rows ldc apart
+	data := func(m int, dyc []float32, lda int, dcol []float32, ldc int, accumulate bool) {
 		if convDirect {
-			convGemm(m, k, oc, dyc, oc, 1, wk[convRound(oc, convNR)*k:], oc*convNR, convNR, dcol, k, accumulate)
+			convGemm(m, k, oc, dyc, lda, 1, wk[convRound(oc, convNR)*k:], oc*convNR, convNR, dcol, ldc, accumulate)
 		} else {
-			Sgemm(false, true, m, k, oc, 1, dyc, oc, wk, oc, convF32(accumulate), dcol, k)
+			Sgemm(false, true, m, k, oc, 1, dyc, lda, wk, oc, convF32(accumulate), dcol, ldc)
 		}
 	}
 	if s.pointwise() {
 		if dwk != nil {
-			weights(rows, x, dy)
+			weights(rows, x, dy, false)
 		}
 		if dx != nil {
-			data(rows, dy, dx, true)
+			data(rows, dy, oc, dx, k, true)
 		}
 		return
 	}
 	per := s.OutH() * s.OutW()
 	step := s.imagesPerChunk()
+	chunkRows, ldc, ldy := s.convScratchParts()
+	col := scratch[:chunkRows*ldc]
 	for n0 := 0; n0 < s.N; n0 += step {
 		n1 := min(n0+step, s.N)
 		r0, r1 := n0*per, n1*per
-		col := scratch[:(r1-r0)*k]
 		dyc := dy[r0*oc : r1*oc]
 		if dwk != nil {
-			im2col(s, x, r0, r1, col)
-			weights(r1-r0, col, dyc)
+			if convDirect {
+				im2colPanels(s, x, r0, r1, col)
+				weights(r1-r0, col, dyc, true)
+			} else {
+				im2col(s, x, r0, r1, col, k)
+				weights(r1-r0, col, dyc, false)
+			}
 		}
 		if dx != nil {
-			data(r1-r0, dyc, col, false)
-			col2im(s, col, n0, n1, dx)
+			a, lda := dyc, oc
+			if ldy != 0 { // dy rows would share too few L1 sets: read a padded copy
+				a, lda = scratch[chunkRows*ldc:chunkRows*(ldc+ldy)], ldy
+				parallel.For(r1-r0, 256, func(lo, hi int) {
+					for r := lo; r < hi; r++ {
+						copy(a[r*ldy:r*ldy+oc], dyc[r*oc:(r+1)*oc])
+					}
+				})
+			}
+			data(r1-r0, a, lda, col, ldc, false)
+			col2im(s, col, ldc, n0, n1, dx)
 		}
 	}
 }

@@ -7,6 +7,11 @@ import "contrastive/internal/parallel"
 // over it.
 var convKC = 256
 
+// convMB is the number of row tiles whose kc-deep slice of A (up to
+// 24·14·256 floats, 344 KiB) stays in L2 while every column panel of B
+// passes over it.
+var convMB = 24
+
 // convGemmFlops is the work per goroutine below which convGemm does not
 // split further.
 const convGemmFlops = 1 << 21
@@ -20,37 +25,31 @@ const convGemmFlops = 1 << 21
 //	C (i, j) = c[i·ldc + j]                      overwritten, or += when accumulate
 //
 // The workers split the row tiles (or, when there are few, the column
-// panels); each walks its tiles panel by panel and kc-slice by kc-slice so
-// that the slice of B stays in L1. A ragged last row tile is moved up to
-// end at row m and stores only its new rows, so every tile reads 14 rows
-// of A in bounds; fewer than 14 rows in all go through a zero-padded copy.
-// Ragged columns are masked.
+// panels). Each takes its row tiles convMB at a time and, per kc-deep
+// slice, runs every column panel over them: the slice of A stays in L2
+// and each panel's kc×32 slice of B in L1 while it serves the block. The
+// last row tile has m mod 14 rows (there is a kernel per row count) and
+// ragged columns are masked, so nothing outside the operands is touched.
 func convGemm(m, n, k int, a []float32, rs, ps int, b []float32, bq, ldb int, c []float32, ldc int, accumulate bool) {
 	if m == 0 || n == 0 {
-		return
-	}
-	if m < convMR {
-		convGemmSmall(m, n, k, a, rs, ps, b, bq, ldb, c, ldc, accumulate)
 		return
 	}
 	mt, nt := convCeil(m, convMR), convCeil(n, convNR)
 	tileFlops := 2 * convMR * convNR * max(k, 1)
 	work := func(t0, t1, q0, q1 int) {
 		args := convTileArgs{rs: rs, ps: ps, ldb: ldb, ldc: ldc}
-		for q := q0; q < q1; q++ {
-			j0 := q * convNR
-			args.mask = colMask(min(convNR, n-j0))
+		for tb := t0; tb < t1; tb += convMB {
+			te := min(tb+convMB, t1)
 			for p0 := 0; p0 == 0 || p0 < k; p0 += convKC {
 				args.kc = min(convKC, k-p0)
 				args.accumulate = convBool(accumulate || p0 > 0)
-				for ti := t0; ti < t1; ti++ {
-					i0 := ti * convMR
-					args.skip = 0
-					if i0+convMR > m {
-						args.skip = i0 + convMR - m
-						i0 = m - convMR
+				for q := q0; q < q1; q++ {
+					j0 := q * convNR
+					args.mask = colMask(min(convNR, n-j0))
+					for ti := tb; ti < te; ti++ {
+						i0 := ti * convMR
+						convTile(min(convMR, m-i0), a[i0*rs+p0*ps:], b[q*bq+p0*ldb:], c[i0*ldc+j0:], &args)
 					}
-					convTile(a[i0*rs+p0*ps:], b[q*bq+p0*ldb:], c[i0*ldc+j0:], &args)
 				}
 			}
 		}
@@ -59,34 +58,5 @@ func convGemm(m, n, k int, a []float32, rs, ps int, b []float32, bq, ldb int, c 
 		parallel.For(mt, max(1, convGemmFlops/(tileFlops*nt)), func(lo, hi int) { work(lo, hi, 0, nt) })
 	} else {
 		parallel.For(nt, max(1, convGemmFlops/(tileFlops*mt)), func(lo, hi int) { work(0, mt, lo, hi) })
-	}
-}
-
-// convGemmSmall is convGemm for m < 14: A is copied into a zero-padded
-// 14-row block and each tile computed into a temporary.
-func convGemmSmall(m, n, k int, a []float32, rs, ps int, b []float32, bq, ldb int, c []float32, ldc int, accumulate bool) {
-	tmp := getConvTmp(convMR*max(k, 1) + convMR*convNR)
-	defer convTmpPool.Put(tmp)
-	pa, tile := (*tmp)[:convMR*max(k, 1)], (*tmp)[convMR*max(k, 1):]
-	clear(pa)
-	for i := 0; i < m; i++ {
-		for p := 0; p < k; p++ {
-			pa[i*k+p] = a[i*rs+p*ps]
-		}
-	}
-	args := convTileArgs{kc: k, rs: max(k, 1), ps: 1, ldb: ldb, ldc: convNR}
-	for q := 0; q*convNR < n; q++ {
-		j0 := q * convNR
-		nc := min(convNR, n-j0)
-		args.mask = colMask(nc)
-		convTile(pa, b[q*bq:], tile, &args)
-		for i := 0; i < m; i++ {
-			dst, src := c[i*ldc+j0:i*ldc+j0+nc], tile[i*convNR:i*convNR+nc]
-			if accumulate {
-				vecAcc(dst, src)
-			} else {
-				copy(dst, src)
-			}
-		}
 	}
 }

@@ -6,9 +6,8 @@ package kernels
 // run through im2col and Sgemm.
 var useConvAVX512 = false
 
-func convTileAVX512(a, b, c *float32, args *convTileArgs) {
-	panic("kernels: convTileAVX512 called without assembly support")
-}
+// convTileAVX512 is empty: convTile runs convTileGo.
+var convTileAVX512 [convMR + 1]func(a, b, c *float32, args *convTileArgs)
 
 func vecAccAVX512(dst, src *float32, n int) {
 	panic("kernels: vecAccAVX512 called without assembly support")
@@ -32,4 +31,8 @@ func bnDxAVX512(x, dy, y, dx, a, b, d *float32, rows, ld int, mask uint64) {
 
 func gatherAVX512(dst, src *float32, n, dstStep, srcStep, stride int) {
 	panic("kernels: gatherAVX512 called without assembly support")
+}
+
+func panelCopyAVX512(dst, src *float32, n, dstStride int) {
+	panic("kernels: panelCopyAVX512 called without assembly support")
 }

@@ -26,9 +26,9 @@ type convTileArgs struct {
 // colMask returns the mask of the first n columns (n ≤ 32).
 func colMask(n int) uint64 { return 1<<uint(n) - 1 }
 
-// convTileGo is the reference loop of one 14×32 tile:
+// convTileGo is the reference loop of one mr×32 tile (mr ≤ 14):
 //
-//	for i := skip; i < 14; i++ {
+//	for i := skip; i < mr; i++ {
 //		for j := 0; j < 32; j++ {
 //			if mask&(1<<j) == 0 {
 //				continue
@@ -45,12 +45,12 @@ func colMask(n int) uint64 { return 1<<uint(n) - 1 }
 //		}
 //	}
 //
-// All 14 rows of A are read, whatever skip says.
-func convTileGo(a, b, c []float32, t *convTileArgs) {
+// All mr rows of A are read, whatever skip says.
+func convTileGo(mr int, a, b, c []float32, t *convTileArgs) {
 	var acc [convMR][convNR]float32
 	for p := 0; p < t.kc; p++ {
 		brow := b[p*t.ldb:]
-		for i := 0; i < convMR; i++ {
+		for i := 0; i < mr; i++ {
 			av := a[i*t.rs+p*t.ps]
 			for j := 0; j < convNR; j++ {
 				if t.mask&(1<<uint(j)) != 0 {
@@ -59,7 +59,7 @@ func convTileGo(a, b, c []float32, t *convTileArgs) {
 			}
 		}
 	}
-	for i := t.skip; i < convMR; i++ {
+	for i := t.skip; i < mr; i++ {
 		for j := 0; j < convNR; j++ {
 			if t.mask&(1<<uint(j)) == 0 {
 				continue
@@ -73,15 +73,15 @@ func convTileGo(a, b, c []float32, t *convTileArgs) {
 	}
 }
 
-// convTile runs one tile with the assembly kernel when the CPU has one.
-// The caller guarantees that every element the tile reads or writes is
-// inside a, b and c.
-func convTile(a, b, c []float32, t *convTileArgs) {
+// convTile runs one tile of mr rows (1 ≤ mr ≤ 14) with the assembly
+// kernel when the CPU has one. The caller guarantees that every element
+// the tile reads or writes is inside a, b and c.
+func convTile(mr int, a, b, c []float32, t *convTileArgs) {
 	if useConvAVX512 {
-		convTileAVX512(&a[0], &b[0], &c[0], t)
+		convTileAVX512[mr](&a[0], &b[0], &c[0], t)
 		return
 	}
-	convTileGo(a, b, c, t)
+	convTileGo(mr, a, b, c, t)
 }
 
 // vecAcc adds src into dst element-wise: dst[i] += src[i] for i < len(dst).

@@ -1,8 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // sgemmKernel is the micro-kernel Sgemm runs, chosen once at start-up from
 // the CPU features (tests switch it with setImpl).

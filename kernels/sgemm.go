@@ -14,18 +14,32 @@ import (
 type gemmKernel struct {
 	name   string
 	mr, nr int // tile rows (height of a packed A panel) and columns (width of a B panel)
-	kc     int // depth of a packed block: a kc×nr B panel stays in L1
-	mc     int // rows of A packed per block (a multiple of mr): mc×kc stays in L2
-	nc     int // columns of B packed per panel (a multiple of nr): kc×nc stays in L3
+	kc     int // depth of a packed block (k is cut into equal blocks of at most kc)
+	mc     int // rows of A packed per block, a multiple of mr: the mc×kc block stays in L2
+	nc     int // columns of B packed per panel, a multiple of nr: the kc×nc panel stays in L3
 	// micro computes the mr×nr tile
 	//	C[i*ldc+j] (+)= Σ_p a[p*mr+i]·b[p*nr+j],  p < kc
 	// overwriting C (C is not read) unless accumulate. kc ≥ 1; a and b are
 	// packed panels; c holds mr rows of nr floats with row stride ldc.
 	micro func(kc int, a, b, c []float32, ldc int, accumulate bool)
+	// microStrideA, if not nil, is micro with A read in place from a
+	// transposed operand: step p's mr values are a[p*lda : p*lda+mr].
+	microStrideA func(kc int, a []float32, lda int, b, c []float32, ldc int, accumulate bool)
 	// transpose is packTransposed or a faster equivalent: the packing of
 	// operands whose panels run across rows (A not transposed, B transposed).
 	transpose func(d, src []float32, ld, rows, kcur, width int, alpha float32)
+	// copyPanels is copyPanels or a faster equivalent: the packing of
+	// operands whose panels run along rows (A transposed, B not transposed).
+	copyPanels func(dst, src []float32, ld, cols, kcur, width, q0, q1 int, alpha float32)
 }
+
+// directAPanels is the largest number of B panels (nr columns each) for
+// which a transposed A is read in place by kern.microStrideA rather than
+// packed: packing A costs a pass over m·k floats, which pays off only when
+// each packed panel serves enough B panels. (The weight gradient of a
+// convolution, Aᵀ·B with k = N·H·W and n = output channels, is such a
+// product.)
+const directAPanels = 4
 
 // parallelFlops is the work (2·m·n·k) below which Sgemm stays on the calling
 // goroutine; each additional worker needs another parallelFlops of work.
@@ -55,6 +69,7 @@ type gemmJob struct {
 	jc, ncur, pc, kcur int
 	accumulate         bool
 	splitN             bool // workers split the B panel's columns instead of A's rows
+	directA            bool // full A panels are read in place (kern.microStrideA); alpha goes into B
 
 	bp []float32 // packed B panel, kcEff × roundUp(ncEff, nr), shared by the workers
 
@@ -129,7 +144,9 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 //
 // Workers take chunks of A's rows (each packing its own A blocks) as they
 // become free (see run); when A has too few rows to go round, they take
-// columns of the B panel instead, and each packs all of A. beta is applied to
+// columns of the B panel instead, and each packs all of A. A transposed A
+// that serves few B panels is not packed but read in place (see
+// directAPanels). beta is applied to
 // C up front unless it is 0 (the first k block then overwrites C, so NaNs in
 // C do not propagate) or 1. Edge tiles go through a small temporary tile.
 // It uses up to maxThreads workers (fewer for small products). Arguments
@@ -170,6 +187,7 @@ func sgemmPacked(kern *gemmKernel, maxThreads int, transA, transB bool, m, n, k 
 		// has too few row panels to go round; then they take columns of the
 		// B panel, and each packs all of A.
 		units, chunk := mPanels, j.mcEff/mr
+		j.directA = transA && kern.microStrideA != nil && nPanels <= directAPanels
 		j.splitN = threads > 1 && mPanels < 4*threads && nPanels > mPanels
 		if j.splitN {
 			units, chunk = nPanels, nPanels
@@ -225,7 +243,11 @@ func (j *gemmJob) worker(_, _ int) {
 			if j.phase == phaseScale {
 				j.scaleRows(lo, hi)
 			} else {
-				packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, j.kern.nr, j.kern.transpose)
+				alpha := float32(1)
+				if j.directA {
+					alpha = j.alpha
+				}
+				packB(j.bp, j.transB, j.b, j.ldb, j.pc, j.kcur, j.jc, j.ncur, lo, hi, alpha, j.kern)
 			}
 		}
 	}
@@ -242,17 +264,29 @@ func (j *gemmJob) worker(_, _ int) {
 		if !ok {
 			return
 		}
-		if !j.splitN {
-			i0, i1 := lo*mr, min(hi*mr, j.m)
-			packA(s.a, j.transA, j.a, j.lda, i0, i1-i0, j.pc, j.kcur, j.alpha, mr, j.kern.transpose)
-			j.macro(s, i0, i1, 0, ceilDiv(j.ncur, nr))
-			continue
+		i0, i1, q0, q1 := lo*mr, min(hi*mr, j.m), 0, ceilDiv(j.ncur, nr)
+		if j.splitN {
+			i0, i1, q0, q1 = 0, j.m, lo, hi
 		}
-		if !packed {
-			packA(s.a, j.transA, j.a, j.lda, 0, j.m, j.pc, j.kcur, j.alpha, mr, j.kern.transpose)
+		if !packed || !j.splitN {
+			j.packABlock(s, i0, i1)
 			packed = true
 		}
-		j.macro(s, 0, j.m, lo, hi)
+		j.macro(s, i0, i1, q0, q1)
+	}
+}
+
+// packABlock packs rows [i0, i1) of op(A)'s current k block into s.a for
+// macro: all of them, or with directA only a partial last panel (at s.a[0:]),
+// the full panels being read in place.
+func (j *gemmJob) packABlock(s *packScratch, i0, i1 int) {
+	if !j.directA {
+		packA(s.a, j.transA, j.a, j.lda, i0, i1-i0, j.pc, j.kcur, j.alpha, j.kern)
+		return
+	}
+	mr := j.kern.mr
+	if full := (i1 - i0) / mr * mr; full < i1-i0 {
+		packA(s.a, true, j.a, j.lda, i0+full, i1-i0-full, j.pc, j.kcur, 1, j.kern)
 	}
 }
 
@@ -270,37 +304,64 @@ func (j *gemmJob) scaleRows(lo, hi int) {
 	}
 }
 
-// macro multiplies rows [i0, i1) of op(A)'s current k block, packed in
-// s.a, by the B panels [q0, q1) of the current block into C.
+// macro multiplies rows [i0, i1) of op(A)'s current k block by the B
+// panels [q0, q1) of the current block into C. A comes packed in s.a (see
+// packABlock) or, with directA, in place.
 func (j *gemmJob) macro(s *packScratch, i0, i1, q0, q1 int) {
+	mr, nr, kcur := j.kern.mr, j.kern.nr, j.kcur
+	if !j.directA {
+		for q := q0; q < q1; q++ {
+			bp := j.bp[q*nr*kcur : (q+1)*nr*kcur]
+			for ir := 0; ir < i1-i0; ir += mr {
+				j.tile(s, s.a[ir*kcur:(ir+mr)*kcur], false, bp, i0+ir, q)
+			}
+		}
+		return
+	}
+	// A panels outer: each, read in place, serves every B panel while it is
+	// in cache.
+	for ir := 0; ir < i1-i0; ir += mr {
+		ap, direct := j.a[j.pc*j.lda+i0+ir:], true
+		if i1-i0-ir < mr {
+			ap, direct = s.a[:mr*kcur], false
+		}
+		for q := q0; q < q1; q++ {
+			j.tile(s, ap, direct, j.bp[q*nr*kcur:(q+1)*nr*kcur], i0+ir, q)
+		}
+	}
+}
+
+// tile runs the micro-kernel on the tile of C at row i (of C) and B panel q
+// of the current block: A is the packed panel ap or, if direct, the
+// transposed A in place from ap[0]. Edge tiles are computed aside in s.tile
+// and the part inside C added (or copied) in.
+func (j *gemmJob) tile(s *packScratch, ap []float32, direct bool, bp []float32, i, q int) {
 	kern := j.kern
-	mr, nr, kcur, ldc := kern.mr, kern.nr, j.kcur, j.ldc
-	for q := q0; q < q1; q++ {
-		jr := q * nr
-		ncol := min(nr, j.ncur-jr)
-		bp := j.bp[q*nr*kcur : (q+1)*nr*kcur]
-		for ir := 0; ir < i1-i0; ir += mr {
-			nrow := min(mr, i1-i0-ir)
-			ap := s.a[ir*kcur : (ir+mr)*kcur]
-			off := (i0+ir)*ldc + j.jc + jr
-			if nrow == mr && ncol == nr {
-				kern.micro(kcur, ap, bp, j.c[off:], ldc, j.accumulate)
-				continue
+	mr, nr, ldc := kern.mr, kern.nr, j.ldc
+	nrow, ncol := min(mr, j.m-i), min(nr, j.ncur-q*nr)
+	off := i*ldc + j.jc + q*nr
+	edge := nrow < mr || ncol < nr
+	c, ldt, acc := j.c[off:], ldc, j.accumulate
+	if edge {
+		c, ldt, acc = s.tile, nr, false
+	}
+	if direct {
+		kern.microStrideA(j.kcur, ap, j.lda, bp, c, ldt, acc)
+	} else {
+		kern.micro(j.kcur, ap, bp, c, ldt, acc)
+	}
+	if !edge {
+		return
+	}
+	for r := 0; r < nrow; r++ {
+		dst := j.c[off+r*ldc : off+r*ldc+ncol]
+		src := s.tile[r*nr : r*nr+ncol]
+		if j.accumulate {
+			for x, v := range src {
+				dst[x] += v
 			}
-			// Edge tile: compute the full tile aside, then add the part
-			// that lies inside C.
-			kern.micro(kcur, ap, bp, s.tile, nr, false)
-			for r := 0; r < nrow; r++ {
-				dst := j.c[off+r*ldc : off+r*ldc+ncol]
-				src := s.tile[r*nr : r*nr+ncol]
-				if j.accumulate {
-					for x, v := range src {
-						dst[x] += v
-					}
-				} else {
-					copy(dst, src)
-				}
-			}
+		} else {
+			copy(dst, src)
 		}
 	}
 }

@@ -23,6 +23,13 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate int)
 
+// sgemmKernelAVX512StrideA is sgemmKernelAVX512 with A read in place from
+// a transposed (k×m) operand instead of a packed panel: step p's 14 values
+// are a[p*lda : p*lda+14].
+//
+//go:noescape
+func sgemmKernelAVX512StrideA(kc int, a, b, c *float32, ldc int, accumulate int, lda int)
+
 // sgemmKernelAVX2 computes one 6×16 tile of C from packed panels:
 //
 //	for p := 0; p < kc; p++ {
@@ -75,12 +82,46 @@ func packTransposedAVX512(d, src []float32, ld, rows, kcur, width int, alpha flo
 	}
 }
 
+// copyPanelsAVX512 copies panels of width ≤ 32 columns, row by row:
+//
+//	for p := 0; p < kcur; p++ {
+//		for q := 0; q < panels; q++ {
+//			for c := 0; c < width; c++ {
+//				d[q*width*kcur+p*width+c] = alpha * src[p*ld+q*width+c]
+//			}
+//		}
+//	}
+//
+// except that in the last panel only the columns in the lane masks lastLo
+// (columns 0-15) and lastHi (16-31) are read; the others are stored as 0.
+// Columns outside the masks are never read (masked loads do not fault).
+//
+//go:noescape
+func copyPanelsAVX512(d, src *float32, ld, kcur, panels, width int, alpha float32, lastLo, lastHi int)
+
+// copyPanelsAVX512Go is copyPanels on copyPanelsAVX512.
+func copyPanelsAVX512Go(dst, src []float32, ld, cols, kcur, width, q0, q1 int, alpha float32) {
+	if q1 <= q0 || kcur == 0 {
+		return
+	}
+	last := min(width, cols-(q1-1)*width) // columns of the last panel
+	lo, hi := min(last, 16), max(last-16, 0)
+	_ = dst[q1*width*kcur-1] // bounds: the last element written
+	_ = src[(kcur-1)*ld+(q1-1)*width+last-1]
+	copyPanelsAVX512(&dst[q0*width*kcur], &src[q0*width], ld, kcur, q1-q0, width, alpha, 1<<lo-1, 1<<hi-1)
+}
+
 var avx512Kernel = &gemmKernel{
 	name: "avx512", mr: 14, nr: 32, kc: 1024, mc: 84, nc: 2048,
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX512(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},
-	transpose: packTransposedAVX512,
+	microStrideA: func(kc int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+		_ = a[(kc-1)*lda+13] // the last element read
+		sgemmKernelAVX512StrideA(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate), lda)
+	},
+	transpose:  packTransposedAVX512,
+	copyPanels: copyPanelsAVX512Go,
 }
 
 var avx2Kernel = &gemmKernel{
@@ -88,7 +129,8 @@ var avx2Kernel = &gemmKernel{
 	micro: func(kc int, a, b, c []float32, ldc int, accumulate bool) {
 		sgemmKernelAVX2(kc, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	},
-	transpose: packTransposed,
+	transpose:  packTransposed,
+	copyPanels: copyPanels,
 }
 
 // asmKernels lists the assembly micro-kernels this CPU (and OS) supports,

@@ -4,8 +4,9 @@ package kernels
 // assembly ones: the fallback for CPUs without AVX2 and for -tags noasm.
 var genericKernel = &gemmKernel{
 	name: "generic", mr: 4, nr: 4, kc: 256, mc: 128, nc: 2048,
-	micro:     sgemmKernelGeneric,
-	transpose: packTransposed,
+	micro:      sgemmKernelGeneric,
+	transpose:  packTransposed,
+	copyPanels: copyPanels,
 }
 
 // sgemmKernelGeneric computes one 4×4 tile of C from packed panels:

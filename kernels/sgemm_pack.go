@@ -1,91 +1,89 @@
 package kernels
 
-// packBlock is the number of k steps packA and packB transpose at a time:
+// packBlock is the number of k steps packTransposed transposes at a time:
 // 16 floats, one cache line of each source row, so that the rows are read
 // in lockstep (many cache misses in flight) and the block being written
 // stays in L1.
 const packBlock = 16
 
-// packA packs alpha·op(A)[i0:i0+mcur, p0:p0+kcur] into mr-row panels:
+// packA packs alpha·op(A)[i0:i0+mcur, p0:p0+kcur] into kern.mr-row panels:
 //
 //	dst[q*mr*kcur + p*mr + r] = alpha·op(A)[i0+q*mr+r, p0+p]
 //
 // with rows past mcur zero, so that panel q is the a operand of a
 // micro-kernel. op(A) is A (m×k, row stride lda) or, when transA, Aᵀ for A
-// k×m. transpose does the packing of A (it is packTransposed or an
-// equivalent).
-func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur int, alpha float32, mr int,
-	transpose func(d, src []float32, ld, rows, kcur, width int, alpha float32)) {
-	if !transA {
-		for ir := 0; ir < mcur; ir += mr {
-			transpose(dst[ir*kcur:(ir+mr)*kcur], a[(i0+ir)*lda+p0:], lda, min(mr, mcur-ir), kcur, mr, alpha)
-		}
+// k×m.
+func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur int, alpha float32, kern *gemmKernel) {
+	mr := kern.mr
+	if transA {
+		// Aᵀ is stored k×m: a panel is a run of mr floats of each row.
+		kern.copyPanels(dst, a[p0*lda+i0:], lda, mcur, kcur, mr, 0, ceilDiv(mcur, mr), alpha)
 		return
 	}
-	// Aᵀ is stored k×m: walk its rows (sequential reads), scattering each
-	// over the panels.
-	for p := 0; p < kcur; p++ {
-		row := a[(p0+p)*lda+i0:][:mcur]
-		for ir := 0; ir < mcur; ir += mr {
-			rows := min(mr, mcur-ir)
-			dp := dst[ir*kcur+p*mr : ir*kcur+p*mr+mr]
-			src := row[ir : ir+rows]
-			switch {
-			case alpha == 1 && rows == 14 && mr == 14: // fixed-size copies: no memmove call
-				*(*[14]float32)(dp) = [14]float32(src)
-				continue
-			case alpha == 1 && rows == 6 && mr == 6:
-				*(*[6]float32)(dp) = [6]float32(src)
-				continue
-			case alpha == 1:
-				copy(dp, src)
-			default:
-				for x, v := range src {
-					dp[x] = alpha * v
-				}
-			}
-			clear(dp[rows:])
-		}
+	for ir := 0; ir < mcur; ir += mr {
+		kern.transpose(dst[ir*kcur:(ir+mr)*kcur], a[(i0+ir)*lda+p0:], lda, min(mr, mcur-ir), kcur, mr, alpha)
 	}
 }
 
-// packB packs panels [q0, q1) of op(B)[p0:p0+kcur, j0:j0+ncur], nr columns
-// each:
+// packB packs panels [q0, q1) of alpha·op(B)[p0:p0+kcur, j0:j0+ncur],
+// kern.nr columns each:
 //
-//	dst[q*nr*kcur + p*nr + c] = op(B)[p0+p, j0+q*nr+c]
+//	dst[q*nr*kcur + p*nr + c] = alpha·op(B)[p0+p, j0+q*nr+c]
 //
 // with columns past ncur zero, so that panel q is the b operand of a
 // micro-kernel. op(B) is B (k×n, row stride ldb) or, when transB, Bᵀ for B
-// n×k. transpose does the packing of Bᵀ (it is packTransposed or an
-// equivalent).
-func packB(dst []float32, transB bool, b []float32, ldb, p0, kcur, j0, ncur, q0, q1, nr int,
-	transpose func(d, src []float32, ld, rows, kcur, width int, alpha float32)) {
+// n×k.
+func packB(dst []float32, transB bool, b []float32, ldb, p0, kcur, j0, ncur, q0, q1 int, alpha float32, kern *gemmKernel) {
+	nr := kern.nr
 	if !transB {
-		// Walk B row by row (sequential reads), scattering each row over
-		// the panels.
-		for p := 0; p < kcur; p++ {
-			row := b[(p0+p)*ldb+j0:][:ncur]
-			for q := q0; q < q1; q++ {
-				jr := q * nr
-				cols := min(nr, ncur-jr)
-				dp := dst[q*nr*kcur+p*nr : q*nr*kcur+p*nr+nr]
-				switch {
-				case cols == 32 && nr == 32: // fixed-size copies: no memmove call
-					*(*[32]float32)(dp) = [32]float32(row[jr : jr+32])
-				case cols == 16 && nr == 16:
-					*(*[16]float32)(dp) = [16]float32(row[jr : jr+16])
-				default:
-					copy(dp, row[jr:jr+cols])
-					clear(dp[cols:])
-				}
-			}
-		}
+		// B is stored k×n: a panel is a run of nr floats of each row.
+		kern.copyPanels(dst, b[p0*ldb+j0:], ldb, ncur, kcur, nr, q0, q1, alpha)
 		return
 	}
 	for q := q0; q < q1; q++ {
 		jr := q * nr
-		cols := min(nr, ncur-jr)
-		transpose(dst[q*nr*kcur:(q+1)*nr*kcur], b[(j0+jr)*ldb+p0:], ldb, cols, kcur, nr, 1)
+		kern.transpose(dst[q*nr*kcur:(q+1)*nr*kcur], b[(j0+jr)*ldb+p0:], ldb, min(nr, ncur-jr), kcur, nr, alpha)
+	}
+}
+
+// copyPanels copies panels [q0, q1) of a kcur×cols block of src (row
+// stride ld), width columns each, scaled:
+//
+//	dst[q*width*kcur + p*width + c] = alpha·src[p*ld + q*width + c]
+//
+// with columns past cols zero. Rows are walked in order (sequential reads),
+// each scattered over the panels.
+func copyPanels(dst, src []float32, ld, cols, kcur, width, q0, q1 int, alpha float32) {
+	for p := 0; p < kcur; p++ {
+		row := src[p*ld:][:cols]
+		for q := q0; q < q1; q++ {
+			c0 := q * width
+			n := min(width, cols-c0)
+			dp := dst[q*width*kcur+p*width : q*width*kcur+p*width+width]
+			s := row[c0 : c0+n]
+			switch {
+			case alpha != 1:
+				for x, v := range s {
+					dp[x] = alpha * v
+				}
+			// Fixed-size copies of the usual panel widths: no memmove call.
+			case n == 32 && width == 32:
+				*(*[32]float32)(dp) = [32]float32(s)
+				continue
+			case n == 16 && width == 16:
+				*(*[16]float32)(dp) = [16]float32(s)
+				continue
+			case n == 14 && width == 14:
+				*(*[14]float32)(dp) = [14]float32(s)
+				continue
+			case n == 6 && width == 6:
+				*(*[6]float32)(dp) = [6]float32(s)
+				continue
+			default:
+				copy(dp, s)
+			}
+			clear(dp[n:])
+		}
 	}
 }
 

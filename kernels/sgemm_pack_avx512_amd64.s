@@ -222,3 +222,81 @@ loaded:
 done:
 	VZEROUPPER
 	RET
+
+// func copyPanelsAVX512(d, src *float32, ld, kcur, panels, width int, alpha float32, lastLo, lastHi int)
+TEXT ·copyPanelsAVX512(SB), NOSPLIT, $0-72
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), AX
+	MOVQ kcur+24(FP), CX
+	MOVQ panels+32(FP), R9
+	MOVQ width+40(FP), R8
+	VBROADCASTSS alpha+48(FP), Z2
+	SHLQ $2, AX
+	MOVQ R8, BX
+	CMPQ BX, $16
+	JLE lowonly
+	MOVL $0xffff, DX
+	KMOVW DX, K1
+	SUBQ $16, BX
+	MOVL $1, DX
+	SHLXL BX, DX, DX
+	DECL DX
+	KMOVW DX, K2
+	JMP masks
+lowonly:
+	MOVL $1, DX
+	SHLXL BX, DX, DX
+	DECL DX
+	KMOVW DX, K1
+	KXORW K2, K2, K2
+masks:
+	MOVQ lastLo+56(FP), DX
+	KMOVW DX, K3
+	MOVQ lastHi+64(FP), DX
+	KMOVW DX, K4
+	MOVQ R8, R10
+	SHLQ $2, R10
+	MOVQ R10, R11
+	IMULQ CX, R11
+	TESTQ CX, CX
+	JZ done
+	TESTQ R9, R9
+	JZ done
+row:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R9, BX
+panel:
+	CMPQ BX, $1
+	JEQ last
+	VMOVUPS.Z (R12), K1, Z0
+	VMULPS.Z Z2, Z0, K1, Z0
+	VMOVUPS Z0, K1, (R13)
+	KORTESTW K2, K2
+	JZ next
+	VMOVUPS.Z 64(R12), K2, Z1
+	VMULPS.Z Z2, Z1, K2, Z1
+	VMOVUPS Z1, K2, 64(R13)
+next:
+	ADDQ R10, R12
+	ADDQ R11, R13
+	DECQ BX
+	JMP panel
+last:
+	VMOVUPS.Z (R12), K3, Z0
+	VMULPS.Z Z2, Z0, K3, Z0
+	VMOVUPS Z0, K1, (R13)
+	KORTESTW K2, K2
+	JZ rowdone
+	VMOVUPS.Z 64(R12), K4, Z1
+	VMULPS.Z Z2, Z1, K4, Z1
+	VMOVUPS Z1, K2, 64(R13)
+rowdone:
+	ADDQ AX, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ row
+done:
+	VZEROUPPER
+	RET

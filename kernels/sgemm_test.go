@@ -44,6 +44,8 @@ func TestSgemmWorkers(t *testing.T) {
 		{M: 20, N: 3000, K: 100, Alpha: 1, Beta: 0},                           // too few rows: split columns
 		{M: 500, N: 40, K: 300, Alpha: 1, Beta: 1, TransA: true, PadC: 3},     // split rows
 		{M: 301, N: 333, K: 555, Alpha: 0.5, Beta: -2, TransB: true, PadA: 1}, // both dimensions awkward
+		{M: 20, N: 100, K: 3000, Alpha: -2, Beta: 1, TransA: true, PadA: 2},   // columns split, Aᵀ read in place
+		{M: 150, N: 64, K: 1100, Alpha: 1.5, Beta: 0, TransA: true},           // rows split, Aᵀ read in place
 	}
 	forEachImpl(t, func(t *testing.T) {
 		for _, tc := range cases {

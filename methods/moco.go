@@ -166,8 +166,9 @@ func (m *MoCo) Loss(b Batch) *autograd.Value {
 	// q = f_q(x_q): N×C, normalised.
 	q := autograd.L2Normalize(concat(m.query.bn.forward(m.query.forward, xq, s)), 1e-12)
 
-	// k = f_k(x_k): N×C, normalised, no gradient (shuffling BN).
-	autograd.NoGrad(func() { m.encodeKeys(xk, s, b.Step) })
+	// k = f_k(x_k): N×C, normalised, no gradient (shuffling BN). Inference
+	// is NoGrad that also returns the key pass's buffers to the pool.
+	autograd.Inference(func(func(*autograd.Value)) { m.encodeKeys(xk, s, b.Step) })
 
 	// logits N×(1+K) = [lPos, lNeg]/τ, labels zeros: loss.InfoNCE.
 	return loss.InfoNCE(q, autograd.Const(m.k), autograd.Const(m.queue.Keys), m.tau)
@@ -178,7 +179,8 @@ func (m *MoCo) splits(n int) int { return max(1, min(m.opt.BNSplits, n/2)) }
 
 // encodeKeys computes k = normalize(f_k(x_k)) into m.k, in the batch's
 // order. With s > 1 sub-batches the views are first permuted (shuffling
-// BN, see MoCo) and the keys un-permuted afterwards.
+// BN, see MoCo) and the keys un-permuted afterwards. It runs inside
+// autograd.Inference, which frees every intermediate afterwards.
 func (m *MoCo) encodeKeys(xk *tensor.Tensor, s, step int) {
 	n := xk.Dim(0)
 	perm := make([]int, n) // shuffled row j is image perm[j]
@@ -209,8 +211,6 @@ func (m *MoCo) encodeKeys(xk *tensor.Tensor, s, step int) {
 			copy(m.k.Data[perm[j]*c:(perm[j]+1)*c], z.Data.Data[r*c:(r+1)*c])
 			j++
 		}
-		autograd.Free(z)
-		autograd.Free(o)
 	}
 	m.pending = true
 }

@@ -588,8 +588,10 @@ func TestMoCoLoadStateErrors(t *testing.T) {
 		"missing queue":      func(s map[string]*tensor.Tensor) { delete(s, "queue") },
 		"bad shape":          func(s map[string]*tensor.Tensor) { s["encoder_k.projector.0.bias"] = tensor.New(3) },
 		"unexpected":         func(s map[string]*tensor.Tensor) { s["memory_bank"] = tensor.New(3) },
-		"bad counter":        func(s map[string]*tensor.Tensor) { s["encoder_k.bn1.num_batches_tracked"] = tensor.FromSlice([]float32{0.5}, 1) },
-		"bad pointer":        func(s map[string]*tensor.Tensor) { s["queue_ptr"] = tensor.FromSlice([]float32{20}, 1) },
+		"bad counter": func(s map[string]*tensor.Tensor) {
+			s["encoder_k.bn1.num_batches_tracked"] = tensor.FromSlice([]float32{0.5}, 1)
+		},
+		"bad pointer": func(s map[string]*tensor.Tensor) { s["queue_ptr"] = tensor.FromSlice([]float32{20}, 1) },
 	} {
 		s := good()
 		edit(s)

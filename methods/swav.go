@@ -2,8 +2,6 @@ package methods
 
 import (
 	"fmt"
-	"math"
-	"os"
 
 	"contrastive/autograd"
 	"contrastive/kernels"
@@ -80,10 +78,7 @@ func NewSwAV(cfg Config, seed uint64) (*SwAV, error) {
 		return nil, fmt.Errorf("swav: %w", err)
 	}
 	if opt.Prototypes == 0 {
-		opt.Prototypes = 3000
-		if cfg.NumClasses > 0 {
-			opt.Prototypes = 10 * cfg.NumClasses
-		}
+		opt.Prototypes = DefaultPrototypes(cfg.NumClasses, cfg.ProjDim)
 	}
 	if cfg.Temperature == 0 {
 		cfg.Temperature = 0.1
@@ -106,6 +101,23 @@ func NewSwAV(cfg Config, seed uint64) (*SwAV, error) {
 		m.queue = tensor.New(opt.GlobalCrops, opt.QueueLength, cfg.ProjDim)
 	}
 	return m, nil
+}
+
+// DefaultPrototypes is the number of prototypes K used when none is
+// configured: 3000 (the paper's ImageNet value) when the number of
+// classes is unknown, else ten times the number of classes but at least
+// four times the embedding width d (512 for CIFAR-10 at d = 128, the K of
+// lightly's SwAV example). With K ≤ d the embeddings can turn orthogonal
+// to every prototype, which makes all scores equal and the codes and
+// predictions uniform: on MNIST with K = 100 and d = 128 the loss reached
+// log K within 60 steps while the spread of each embedding's scores fell
+// from 0.09 to 0.003 (measured; it stayed near 0.05 with K = 512 and
+// frozen prototypes).
+func DefaultPrototypes(numClasses, d int) int {
+	if numClasses <= 0 {
+		return 3000
+	}
+	return max(10*numClasses, 4*d)
 }
 
 func (m *SwAV) Name() string            { return "swav" }
@@ -163,9 +175,6 @@ func (m *SwAV) Loss(b Batch) *autograd.Value {
 		m.hasPending = true
 	}
 	l := loss.SwappedPrediction(scores, codes, crops, m.tau)
-	if b.Step%10 == 0 {
-		swavDebug(b.Step, z.Data, scores.Data, codes[0], n, l.Item())
-	}
 	for _, q := range codes {
 		tensor.Put(q)
 	}
@@ -286,35 +295,4 @@ func (m *SwAV) LoadState(st map[string]*tensor.Tensor) error {
 	m.queue.CopyFrom(q)
 	m.hasPending = false
 	return nil
-}
-
-func swavDebug(step int, z, sc, q *tensor.Tensor, n int, l float32) {
-	d := z.Dim(1)
-	k := sc.Dim(1)
-	// mean cosine between different images' crop-0 embeddings, and between crop0/crop1 of same image
-	var cosOther, cosSame float64
-	for i := 0; i < n; i++ {
-		j := (i + 1) % n
-		var a, bb float64
-		for e := 0; e < d; e++ {
-			a += float64(z.Data[i*d+e] * z.Data[j*d+e])
-			bb += float64(z.Data[i*d+e] * z.Data[(n+i)*d+e])
-		}
-		cosOther += a
-		cosSame += bb
-	}
-	// score std within rows, code entropy, code argmax agreement between crop0 codes
-	var sstd, qent float64
-	for i := 0; i < n; i++ {
-		row := sc.Data[i*k : (i+1)*k]
-		var m, v float64
-		for _, x := range row { m += float64(x) }
-		m /= float64(k)
-		for _, x := range row { v += (float64(x) - m) * (float64(x) - m) }
-		sstd += math.Sqrt(v / float64(k))
-		for _, x := range q.Data[i*k : (i+1)*k] {
-			if x > 0 { qent -= float64(x) * math.Log(float64(x)) }
-		}
-	}
-	fmt.Fprintf(os.Stderr, "dbg step %d loss %.4f cos(other) %.4f cos(same) %.4f score-std %.4f code-entropy %.4f\n", step, l, cosOther/float64(n), cosSame/float64(n), sstd/float64(n), qent/float64(n))
 }

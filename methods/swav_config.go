@@ -10,8 +10,9 @@ import (
 // defaults. The temperature τ = 0.1 is the shared Config.Temperature's
 // default for SwAV.
 type SwAVConfig struct {
-	// Prototypes is the number K of prototypes (3000 on ImageNet); 0: ten
-	// times the number of classes when the dataset has labels, else 3000.
+	// Prototypes is the number K of prototypes (3000 on ImageNet); 0:
+	// DefaultPrototypes (10 × the number of classes, at least 4 × the
+	// embedding width; 3000 without labels).
 	Prototypes int `yaml:"prototypes"`
 	// Epsilon is the entropy regularisation ε of Sinkhorn-Knopp (0.05).
 	Epsilon float64 `yaml:"epsilon"`
@@ -47,7 +48,7 @@ func (c *SwAVConfig) Defaults() {
 
 // Flags registers SwAV's command-line flags on fs.
 func (c *SwAVConfig) Flags(fs *flag.FlagSet) {
-	fs.IntVar(&c.Prototypes, "swav-prototypes", c.Prototypes, "SwAV: number of prototypes K (0: 10 x the number of classes, else 3000)")
+	fs.IntVar(&c.Prototypes, "swav-prototypes", c.Prototypes, "SwAV: number of prototypes K (0: 10 x the number of classes but at least 4 x --proj-dim; 3000 without labels)")
 	fs.Float64Var(&c.Epsilon, "swav-epsilon", c.Epsilon, "SwAV: Sinkhorn-Knopp entropy regularisation epsilon")
 	fs.IntVar(&c.SinkhornIterations, "swav-sinkhorn-iterations", c.SinkhornIterations, "SwAV: Sinkhorn-Knopp iterations")
 	fs.IntVar(&c.GlobalCrops, "swav-global-crops", c.GlobalCrops, "SwAV: number of leading global crops, whose codes are computed")
@@ -97,8 +98,8 @@ type OptimizerPreset struct {
 // and its bs256 scripts): LARS with trust coefficient η = 0.001 and no
 // clipping, momentum 0.9, weight decay 10⁻⁶, base learning rate 0.6 per
 // 256 images (4.8 at 4096) decayed by a cosine to 1/1000 of it, and no
-// warm-up at batch 256 (10 warm-up epochs at 4096 in main_swav.py's
-// defaults; the scripts use 0). On the command line:
+// warm-up (the released training scripts pass --warmup_epochs 0). On the
+// command line:
 //
 //	--optimizer lars --lr 0.6·B/256 --momentum 0.9 --weight-decay 1e-6 --warmup-epochs 0
 //

@@ -460,11 +460,15 @@ func TestSwAVConfig(t *testing.T) {
 			t.Errorf("config %+v accepted", swavOptions(bad))
 		}
 	}
-	// K defaults to 10× the number of classes, else 3000.
+	// K defaults to 10× the number of classes but at least 4d, else 3000.
 	cfg := tinySwAVConfig(swavOptions(func(o *SwAVConfig) { o.Prototypes = 0 }))
 	cfg.NumClasses = 10
 	if m, _ := NewSwAV(cfg, 1); m.NumPrototypes() != 100 {
-		t.Errorf("K = %d for 10 classes, want 100", m.NumPrototypes())
+		t.Errorf("K = %d for 10 classes at d = 16, want 100", m.NumPrototypes())
+	}
+	cfg.ProjDim = 128
+	if m, _ := NewSwAV(cfg, 1); m.NumPrototypes() != 512 {
+		t.Errorf("K = %d for 10 classes at d = 128, want 512", m.NumPrototypes())
 	}
 	cfg.NumClasses = 0
 	if m, _ := NewSwAV(cfg, 1); m.NumPrototypes() != 3000 {
@@ -475,8 +479,8 @@ func TestSwAVConfig(t *testing.T) {
 	}
 }
 
-// ExampleNewSwAV builds SwAV for CIFAR-10 (K = 10 × 10 prototypes,
-// prototypes frozen for the first epoch) and computes the loss of one
+// ExampleNewSwAV builds SwAV for CIFAR-10 (K = max(10 × 10, 4 × 128)
+// prototypes, frozen for the first epoch) and computes the loss of one
 // multi-crop batch: 2 global 32×32 and 6 local 16×16 crops of 4 images.
 func ExampleNewSwAV() {
 	cfg := Config{
@@ -502,7 +506,7 @@ func ExampleNewSwAV() {
 	fmt.Printf("loss finite: %v\n", !math.IsNaN(float64(l.Item())))
 	autograd.Free(l)
 	// Output:
-	// K = 100, frozen at step 0: true, at step 195: false
+	// K = 512, frozen at step 0: true, at step 195: false
 	// loss finite: true
 }
 
