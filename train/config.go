@@ -31,7 +31,7 @@ type Config struct {
 	Workers         int     `yaml:"workers"`
 	Out             string  `yaml:"out"`
 	Optimizer       string  `yaml:"optimizer"` // sgd | lars | adamw
-	LR              float64 `yaml:"lr"`        // peak learning rate
+	LR              float64 `yaml:"lr"`        // peak learning rate (0: the method's default, methods.DefaultLR)
 	Momentum        float64 `yaml:"momentum"`
 	WeightDecay     float64 `yaml:"weight_decay"`
 	WarmupEpochs    float64 `yaml:"warmup_epochs"`
@@ -64,7 +64,7 @@ func DefaultConfig() Config {
 		Arch: "resnet18", Stem: "cifar", Width: 1,
 		Epochs: 100, BatchSize: 256, MaxSteps: -1, CheckpointEvery: 500, LogEvery: 10,
 		Seed: 1, Out: "runs/simclr",
-		Optimizer: "sgd", LR: 0.3, Momentum: 0.9, WeightDecay: 5e-4, WarmupEpochs: 10,
+		Optimizer: "sgd", LR: 0, Momentum: 0.9, WeightDecay: 5e-4, WarmupEpochs: 10,
 		ProjDim: 128,
 		KNNK:    200, KNNTemperature: 0.07,
 		Methods: methods.DefaultOptions(),
@@ -88,8 +88,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("checkpoint_every, log_every and knn_every must be >= 0")
 	case c.Out == "":
 		return fmt.Errorf("out: empty")
-	case c.LR <= 0:
-		return fmt.Errorf("lr: %g, want > 0", c.LR)
+	case c.LR < 0:
+		return fmt.Errorf("lr: %g, want > 0 (or 0 for the method's default)", c.LR)
 	case c.Width <= 0:
 		return fmt.Errorf("width: %g, want > 0", c.Width)
 	case c.Temperature < 0:
@@ -105,6 +105,15 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("optimizer: %q, want sgd, lars or adamw", c.Optimizer)
 	}
 	return nil
+}
+
+// Resolve fills the settings whose defaults depend on others (the
+// learning rate on the method and optimizer). Run calls it; config.yaml
+// holds the resolved values.
+func (c *Config) Resolve() {
+	if c.LR == 0 {
+		c.LR = methods.DefaultLR(c.Method, c.Optimizer)
+	}
 }
 
 // LoadConfig reads a YAML config file over base (keys absent from the file

@@ -66,6 +66,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 	if opt.Log == nil {
 		opt.Log = io.Discard
 	}
+	cfg.Resolve()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
