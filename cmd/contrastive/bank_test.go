@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -30,49 +29,8 @@ func TestBankMethodsResumeIsExact(t *testing.T) {
 	}
 	for _, method := range []string{"instdisc", "pirl"} {
 		t.Run(method, func(t *testing.T) {
-			base := t.TempDir()
-			full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
-			var so, se bytes.Buffer
-			if code := run(bankRun(method, full), &so, &se); code != 0 {
-				t.Fatalf("uninterrupted run: exit %d\n%s%s", code, so.String(), se.String())
-			}
-			cmd := child(bankRun(method, cut)...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			waitForLines(t, cut, 5, cmd) // past the step-4 checkpoint
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
-			if steps, err := weights(t, cut).Ints("train/step"); err != nil || steps[0] >= bankSteps {
-				t.Fatalf("checkpoint of the killed run: step %v (%v), want one before the end", steps, err)
-			}
-			if code := run([]string{"pretrain", "--resume", cut}, &so, &se); code != 0 {
-				t.Fatalf("resumed run: exit %d\n%s%s", code, so.String(), se.String())
-			}
-			if !strings.Contains(so.String(), "resumed") {
-				t.Fatalf("the second run did not resume:\n%s", so.String())
-			}
-			want, got := losses(t, full), losses(t, cut)
-			if len(want) != bankSteps || len(got) != len(want) {
-				t.Fatalf("loss curves have %d and %d steps, want %d", len(want), len(got), bankSteps)
-			}
-			for i := range want {
-				if want[i] != got[i] {
-					t.Fatalf("step %d: resumed loss %v, uninterrupted %v", i+1, got[i], want[i])
-				}
-			}
-			wf, gf := weights(t, full), weights(t, cut)
-			for _, name := range []string{"extra/memory_bank", "extra/nce_log_z", "conv1.weight"} {
-				if _, ok := wf.Entries[name]; !ok {
-					t.Fatalf("no %s in the checkpoint", name)
-				}
-			}
-			for _, name := range wf.Names() {
-				g, ok := gf.Entries[name]
-				if !ok || !bytes.Equal(g.Data, wf.Entries[name].Data) {
-					t.Fatalf("tensor %s differs between the resumed and the uninterrupted run", name)
-				}
-			}
+			killAndResume(t, func(out string) []string { return bankRun(method, out) }, bankSteps, 5, // past the step-4 checkpoint
+				"extra/memory_bank", "extra/nce_log_z")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -75,37 +76,40 @@ func waitForLines(t *testing.T, dir string, n int, cmd *exec.Cmd) {
 	t.Fatalf("run in %s did not log %d steps in time", dir, n)
 }
 
-// TestKillAndResumeIsExact kills a run with SIGKILL mid-epoch, resumes it,
-// and requires the loss curve and the final weights to equal those of an
-// uninterrupted run with the same seed and worker count, bit for bit.
-func TestKillAndResumeIsExact(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns training processes")
-	}
+// killAndResume runs args(out) to the end in-process, runs it again in a
+// child process that is killed with SIGKILL once killAfter steps are
+// logged, resumes that run, and requires the loss curve and every
+// checkpoint tensor (mustHave among them) to equal those of the
+// uninterrupted run, bit for bit.
+func killAndResume(t *testing.T, args func(out string) []string, steps, killAfter int, mustHave ...string) {
+	t.Helper()
 	base := t.TempDir()
-	full := filepath.Join(base, "full")
+	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
 	var so, se bytes.Buffer
-	if code := run(tinyRun(full), &so, &se); code != 0 {
+	if code := run(args(full), &so, &se); code != 0 {
 		t.Fatalf("uninterrupted run: exit %d\n%s%s", code, so.String(), se.String())
 	}
-
-	cut := filepath.Join(base, "cut")
-	cmd := child(tinyRun(cut)...)
+	cmd := child(args(cut)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitForLines(t, cut, 7, cmd) // past the step-6 checkpoint, before step 9
+	waitForLines(t, cut, killAfter, cmd)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+	if st, err := weights(t, cut).Ints("train/step"); err != nil || st[0] >= steps {
+		t.Fatalf("checkpoint of the killed run: step %v (%v), want one before the end", st, err)
+	}
 	so.Reset()
 	se.Reset()
 	if code := run([]string{"pretrain", "--resume", cut}, &so, &se); code != 0 {
 		t.Fatalf("resumed run: exit %d\n%s%s", code, so.String(), se.String())
 	}
-
+	if !strings.Contains(so.String(), "resumed") {
+		t.Fatalf("the second run did not resume:\n%s", so.String())
+	}
 	want, got := losses(t, full), losses(t, cut)
-	if len(want) != 12 || len(got) != len(want) {
-		t.Fatalf("loss curves have %d and %d steps, want 12", len(want), len(got))
+	if len(want) != steps || len(got) != len(want) {
+		t.Fatalf("loss curves have %d and %d steps, want %d", len(want), len(got), steps)
 	}
 	for i := range want {
 		if want[i] != got[i] {
@@ -113,12 +117,26 @@ func TestKillAndResumeIsExact(t *testing.T) {
 		}
 	}
 	wf, gf := weights(t, full), weights(t, cut)
+	for _, name := range append(mustHave, "conv1.weight") {
+		if _, ok := wf.Entries[name]; !ok {
+			t.Fatalf("no %s in the checkpoint", name)
+		}
+	}
 	for _, name := range wf.Names() {
 		g, ok := gf.Entries[name]
 		if !ok || !bytes.Equal(g.Data, wf.Entries[name].Data) {
 			t.Fatalf("tensor %s differs between the resumed and the uninterrupted run", name)
 		}
 	}
+}
+
+// TestKillAndResumeIsExact kills a SimCLR run with SIGKILL mid-epoch,
+// past its step-6 checkpoint, and resumes it exactly.
+func TestKillAndResumeIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns training processes")
+	}
+	killAndResume(t, func(out string) []string { return tinyRun(out) }, 12, 7, "projector.0.weight", "optim/momentum_buffer/conv1.weight")
 }
 
 // TestInterruptWritesCheckpoint sends SIGINT and expects a checkpoint of

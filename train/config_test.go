@@ -1,0 +1,55 @@
+package train
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestShippedRecipeParses(t *testing.T) {
+	cfg, err := LoadConfig("../configs/simclr-cifar10.yaml", DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Method != "simclr" || cfg.Width != 0.25 || cfg.Epochs != 14 || !cfg.ProjBN || cfg.Temperature != 0.5 {
+		t.Fatalf("recipe parsed as %+v", cfg)
+	}
+	// Keys absent from the file keep the defaults.
+	if cfg.KNNK != 200 || cfg.Methods.MoCo.Version != 2 {
+		t.Fatalf("defaults lost: knn_k %d, moco version %d", cfg.KNNK, cfg.Methods.MoCo.Version)
+	}
+	cfg.Resolve()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := ParseConfig("bad.yaml", []byte("method: simclr\nepochz: 3\n"), DefaultConfig())
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "epochz") {
+		t.Fatalf("unknown key: err = %v, want one naming the file and the key", err)
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.Epochs = 0 },
+		func(c *Config) { c.BatchSize = 1 },
+		func(c *Config) { c.Optimizer = "rmsprop" },
+		func(c *Config) { c.LR = -1 },
+		func(c *Config) { c.MaxSteps = -2 },
+	} {
+		c := DefaultConfig()
+		bad(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("config %+v validated", c)
+		}
+	}
+	c := DefaultConfig()
+	c.Resolve()
+	if c.LR != 0.3 {
+		t.Fatalf("simclr default lr %v, want 0.3", c.LR)
+	}
+	c = DefaultConfig()
+	c.Method = "moco"
+	c.Resolve()
+	if c.LR != 0.06 {
+		t.Fatalf("moco default lr %v, want 0.06", c.LR)
+	}
+}
