@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -26,7 +27,10 @@ func LoadEncoder(path string, inChannels int) (*models.ResNet, Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	enc, err := models.NewResNet(models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: inChannels, Width: cfg.Width}, nil)
+	// The weights are overwritten by the checkpoint; the generator only
+	// satisfies the constructor.
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0))
+	enc, err := models.NewResNet(models.Config{Arch: cfg.Arch, Stem: cfg.Stem, InChannels: inChannels, Width: cfg.Width}, rng)
 	if err != nil {
 		return nil, cfg, fmt.Errorf("%s: %w", file, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +181,35 @@ func TestBadFlags(t *testing.T) {
 			t.Errorf("%v: exit 0, want an error", args)
 		} else if se.Len() == 0 {
 			t.Errorf("%v: exit %d with no message", args, code)
+		}
+	}
+}
+
+// TestEvalKNNFromCheckpoint writes a random-init checkpoint and evaluates
+// it with `eval knn --json` and `eval linear --json`.
+func TestEvalFromCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts features of 10000 images")
+	}
+	dir := filepath.Join(t.TempDir(), "init")
+	var so, se bytes.Buffer
+	if code := run(tinyRun(dir, "--max-steps", "0"), &so, &se); code != 0 {
+		t.Fatalf("pretrain --max-steps 0: exit %d\n%s%s", code, so.String(), se.String())
+	}
+	for _, kind := range []string{"knn", "linear"} {
+		so.Reset()
+		se.Reset()
+		code := run([]string{"eval", kind, "--checkpoint", dir, "--train", "mnist:test", "--test", "mnist:test", "--epochs", "2", "--json"}, &so, &se)
+		if code != 0 {
+			t.Fatalf("eval %s: exit %d\n%s", kind, code, se.String())
+		}
+		var res struct{ Top1, Top5 float64 }
+		if err := json.Unmarshal(so.Bytes(), &res); err != nil {
+			t.Fatalf("eval %s output %q: %v", kind, so.String(), err)
+		}
+		// Even a random ResNet separates MNIST digits far above chance.
+		if res.Top1 < 0.3 || res.Top5 < res.Top1 {
+			t.Fatalf("eval %s of the random-init encoder: %+v, want top1 >= 0.3", kind, res)
 		}
 	}
 }
