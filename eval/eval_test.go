@@ -129,3 +129,21 @@ func TestBadInput(t *testing.T) {
 		t.Error("LinearProbe with label count mismatch: no error")
 	}
 }
+
+// normalizedRows returns a copy of x [N, D] with unit-length rows.
+func normalizedRows(x *tensor.Tensor) *tensor.Tensor {
+	out := x.Clone()
+	d := x.Dim(1)
+	for i := 0; i < x.Dim(0); i++ {
+		row := out.Data[i*d : (i+1)*d]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		inv := float32(1 / math.Max(math.Sqrt(ss), 1e-12))
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+	return out
+}

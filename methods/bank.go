@@ -1,14 +1,12 @@
 package methods
 
 import (
+	"contrastive/internal/knn"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"contrastive/autograd"
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
 	"contrastive/loss"
 	"contrastive/nn"
 	"contrastive/tensor"
@@ -179,106 +177,11 @@ type KNNConfig struct {
 //
 //	test [M, D] (normalised here, on a copy), testLabels M, bankLabels N
 func (b *Bank) KNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
-	n, d := b.Len(), b.Dim()
-	if test.Rank() != 2 || test.Dim(1) != d {
-		return 0, 0, fmt.Errorf("bank kNN: test embeddings %v, want [M, %d]", test.Shape(), d)
+	top1, top5, err = knn.Classify(b.Rows, bankLabels, test, testLabels, knn.Config{K: cfg.K, Temperature: cfg.Temperature, NumClasses: cfg.NumClasses})
+	if err != nil {
+		return 0, 0, fmt.Errorf("bank %w", err)
 	}
-	m := test.Dim(0)
-	if len(testLabels) != m || len(bankLabels) != n {
-		return 0, 0, fmt.Errorf("bank kNN: %d test labels for %d embeddings, %d bank labels for %d rows", len(testLabels), m, len(bankLabels), n)
-	}
-	if cfg.K <= 0 || !(cfg.Temperature > 0) || cfg.NumClasses <= 0 {
-		return 0, 0, fmt.Errorf("bank kNN: need k > 0, temperature > 0 and classes > 0 (got k=%d T=%g classes=%d)", cfg.K, cfg.Temperature, cfg.NumClasses)
-	}
-	for _, ls := range [][]int{bankLabels, testLabels} {
-		for _, l := range ls {
-			if l < 0 || l >= cfg.NumClasses {
-				return 0, 0, fmt.Errorf("bank kNN: label %d outside [0, %d)", l, cfg.NumClasses)
-			}
-		}
-	}
-	if m == 0 {
-		return 0, 0, nil
-	}
-	q := test.Clone()
-	for i := 0; i < m; i++ {
-		normalize(q.Data[i*d : (i+1)*d])
-	}
-	k := min(cfg.K, n)
-	const chunk = 256
-	sims := make([]float32, chunk*n)
-	hit1 := make([]int, m)
-	hit5 := make([]int, m)
-	for lo := 0; lo < m; lo += chunk {
-		hi := min(lo+chunk, m)
-		kernels.Sgemm(false, true, hi-lo, n, d, 1, q.Data[lo*d:hi*d], d, b.Rows.Data, d, 0, sims, n)
-		parallel.For(hi-lo, 8, func(r0, r1 int) {
-			idx := make([]int, n)
-			votes := make([]float64, cfg.NumClasses)
-			order := make([]int, cfg.NumClasses)
-			for r := r0; r < r1; r++ {
-				s := sims[r*n : (r+1)*n]
-				for i := range idx {
-					idx[i] = i
-				}
-				selectTop(s, idx, k)
-				clear(votes)
-				for _, j := range idx[:k] {
-					votes[bankLabels[j]] += math.Exp(float64(s[j] / cfg.Temperature))
-				}
-				for c := range order {
-					order[c] = c
-				}
-				sort.SliceStable(order, func(a, b int) bool { return votes[order[a]] > votes[order[b]] })
-				want := testLabels[lo+r]
-				if order[0] == want {
-					hit1[lo+r] = 1
-				}
-				for _, c := range order[:min(5, len(order))] {
-					if c == want {
-						hit5[lo+r] = 1
-					}
-				}
-			}
-		})
-	}
-	var h1, h5 int
-	for i := range hit1 {
-		h1 += hit1[i]
-		h5 += hit5[i]
-	}
-	return float64(h1) / float64(m), float64(h5) / float64(m), nil
-}
-
-// selectTop reorders idx so that idx[:k] index the k largest values of s
-// (in no particular order): Hoare quickselect on the values.
-func selectTop(s []float32, idx []int, k int) {
-	lo, hi := 0, len(idx)-1
-	for lo < hi {
-		p := s[idx[(lo+hi)/2]]
-		i, j := lo, hi
-		for i <= j {
-			for s[idx[i]] > p {
-				i++
-			}
-			for s[idx[j]] < p {
-				j--
-			}
-			if i <= j {
-				idx[i], idx[j] = idx[j], idx[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return
-		}
-	}
+	return top1, top5, nil
 }
 
 // BankEvaluator is implemented by the memory-bank methods (InstDisc,

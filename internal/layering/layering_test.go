@@ -20,6 +20,7 @@ var layer = map[string]int{
 	"kernels/kerneltest":   2,
 	"tensor":               2,
 	"internal/safetensors": 3,
+	"internal/knn":         3,
 	"autograd":             3,
 	"augment":              3,
 	"autograd/gradcheck":   4,
