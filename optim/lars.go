@@ -106,18 +106,7 @@ func (l *LARS) Step() {
 				scale = float32(l.cfg.Eta * pn / (gn + l.cfg.WeightDecay*pn + l.cfg.Eps))
 			}
 		}
-		each(len(w), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				d := scale * (g[j] + wd*w[j])
-				b[j] = mu*b[j] + d
-				if nest {
-					d += mu * b[j]
-				} else {
-					d = b[j]
-				}
-				w[j] -= lr * d
-			}
-		})
+		each(len(w), func(lo, hi int) { momentumStep(w, g, b, lo, hi, scale, wd, mu, lr, nest) })
 	}
 }
 

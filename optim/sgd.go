@@ -79,20 +79,7 @@ func (s *SGD) Step() {
 		if s.buf != nil {
 			b = s.buf[i].Data
 		}
-		each(len(w), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				d := g[j] + wd*w[j]
-				if b != nil {
-					b[j] = mu*b[j] + d
-					if nest {
-						d += mu * b[j]
-					} else {
-						d = b[j]
-					}
-				}
-				w[j] -= lr * d
-			}
-		})
+		each(len(w), func(lo, hi int) { momentumStep(w, g, b, lo, hi, 1, wd, mu, lr, nest) })
 	}
 }
 
@@ -118,4 +105,25 @@ func (s *SGD) State() map[string]*tensor.Tensor {
 // LoadState restores the momentum buffers.
 func (s *SGD) LoadState(st map[string]*tensor.Tensor) error {
 	return loadState("SGD", s.State(), st)
+}
+
+// momentumStep is PyTorch's SGD update over w[lo:hi], shared by SGD and
+// LARS (whose trust ratio is scale; 1 for SGD):
+//
+//	d = scale·(g + wd·w); b = mu·b + d; w -= lr·(nesterov ? d + mu·b : b)
+//
+// With b nil (no momentum) it is w -= lr·d.
+func momentumStep(w, g, b []float32, lo, hi int, scale, wd, mu, lr float32, nest bool) {
+	for j := lo; j < hi; j++ {
+		d := scale * (g[j] + wd*w[j])
+		if b != nil {
+			b[j] = mu*b[j] + d
+			if nest {
+				d += mu * b[j]
+			} else {
+				d = b[j]
+			}
+		}
+		w[j] -= lr * d
+	}
 }
