@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -76,6 +77,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	cfg.Methods.RegisterFlags(fs)
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint (its config.yaml is used; flags override it)")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	if path := resumeFlag(args); path != "" {
 		c, err := train.LoadConfig(path+"/"+train.ConfigFile, cfg)
 		if err != nil {
@@ -97,6 +99,19 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "pretrain: config:", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "pretrain:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "pretrain: cpu profile %s: %v\n", *cpuProfile, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
