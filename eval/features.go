@@ -18,15 +18,27 @@ import (
 // encoder is returned to training mode afterwards; its weights and
 // buffers are not changed.
 func Features(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment.Image) *augment.Image) (*tensor.Tensor, []int, error) {
+	nn.SetTraining(enc, false)
+	defer nn.SetTraining(enc, true)
+	return Embed(ds, batch, prep, func(x *tensor.Tensor, out []float32) {
+		autograd.Inference(func(func(*autograd.Value)) {
+			copy(out, enc.Forward(autograd.Const(x)).Data.Data)
+		})
+	}, enc.FeatureDim())
+}
+
+// Embed maps every image of ds through embed, batch images at a time, and
+// returns the rows [N, dim] and the labels. embed receives a stacked
+// batch x [B, H, W, C] (after prep) and writes its B×dim outputs to out;
+// it must leave the networks it runs as it found them. Bank methods use it
+// with their projection head (methods.BankEvaluator.Embed).
+func Embed(ds data.Dataset, batch int, prep func(*augment.Image) *augment.Image, embed func(x *tensor.Tensor, out []float32), dim int) (*tensor.Tensor, []int, error) {
 	n := ds.Len()
 	if batch <= 0 {
 		batch = 256
 	}
-	d := enc.FeatureDim()
-	out := tensor.New(n, d)
+	out := tensor.New(n, dim)
 	labels := make([]int, n)
-	nn.SetTraining(enc, false)
-	defer nn.SetTraining(enc, true)
 	imgs := make([]*augment.Image, 0, batch)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
@@ -47,10 +59,7 @@ func Features(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment
 			labels[i] = ds.Label(i)
 		}
 		x := augment.Stack(imgs)
-		autograd.Inference(func(func(*autograd.Value)) {
-			f := enc.Forward(autograd.Const(x))
-			copy(out.Data[lo*d:hi*d], f.Data.Data)
-		})
+		embed(x, out.Data[lo*dim:hi*dim])
 		tensor.Put(x)
 	}
 	return out, labels, nil

@@ -105,7 +105,7 @@ func convPadStride(n int) int {
 // of dy (ldy, 0 when dy is read in place).
 func (s Conv2dShape) convScratchParts() (rows, ldc, ldy int) {
 	rows = s.imagesPerChunk() * s.OutH() * s.OutW()
-	if !convDirect {
+	if !s.direct() {
 		return rows, s.K(), 0
 	}
 	ldc = max(convPadStride(s.K()), convRound(s.K(), convNR)) // also holds the weight gradient's col panels
@@ -157,8 +157,9 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	if bias != nil {
 		needLen(op, "bias", len(bias), oc)
 	}
+	direct := s.direct()
 	gemm := func(m int, a []float32, lda int, c []float32) {
-		if convDirect {
+		if direct {
 			convGemm(m, oc, k, a, lda, 1, wk, k*convNR, convNR, c, oc, false)
 		} else {
 			Sgemm(false, false, m, oc, k, 1, a, lda, wk, oc, 0, c, oc)
@@ -212,9 +213,10 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	}
 	// weights: dwk += colᵀ·dy (HWIO) or dyᵀ·col (OHWI, direct; col in
 	// panels unless it is x itself)
+	direct := s.direct()
 	weights := func(m int, col, dyc []float32, panels bool) {
 		switch {
-		case !convDirect:
+		case !direct:
 			Sgemm(true, false, k, oc, m, 1, col, k, dyc, oc, 1, dwk, oc)
 		case panels:
 			convGemm(oc, k, m, dyc, 1, oc, col, m*convNR, convNR, dwk, k, true)
@@ -224,7 +226,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	}
 	// data: dcol (+)= dy·Wᵀ, dy rows lda apart, dcol rows ldc apart
 	data := func(m int, dyc []float32, lda int, dcol []float32, ldc int, accumulate bool) {
-		if convDirect {
+		if direct {
 			convGemm(m, k, oc, dyc, lda, 1, wk[convRound(oc, convNR)*k:], oc*convNR, convNR, dcol, ldc, accumulate)
 		} else {
 			Sgemm(false, true, m, k, oc, 1, dyc, lda, wk, oc, convF32(accumulate), dcol, ldc)
@@ -248,7 +250,7 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 		r0, r1 := n0*per, n1*per
 		dyc := dy[r0*oc : r1*oc]
 		if dwk != nil {
-			if convDirect {
+			if direct {
 				im2colPanels(s, x, r0, r1, col)
 				weights(r1-r0, col, dyc, true)
 			} else {

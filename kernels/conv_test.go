@@ -92,18 +92,22 @@ var convCases = []Conv2dShape{
 	{N: 2, H: 4, W: 5, C: 3, OC: 2, KH: 2, KW: 3, Stride: 3, Pad: 2},
 	{N: 2, H: 5, W: 6, C: 19, OC: 35, KH: 3, KW: 3, Stride: 1, Pad: 1}, // gathered packing, ragged tiles
 	{N: 3, H: 4, W: 4, C: 33, OC: 17, KH: 1, KW: 1, Stride: 1, Pad: 0},
+	{N: 2, H: 10, W: 9, C: 6, OC: 9, KH: 3, KW: 3, Stride: 1, Pad: 1}, // a 90-pixel map: direct on "auto"
 }
 
 // convPaths lists the implementations a test should cover: the direct
-// tiles (assembly, or the Go tile when forced) and im2col + Sgemm.
-func convPaths() []string { return []string{"direct", "sgemm"} }
+// tiles (assembly, or the Go tile when forced) on every shape, im2col +
+// Sgemm on every shape, and the default choice per shape (direct.go's
+// rule: see Conv2dShape.direct).
+func convPaths() []string { return []string{"direct", "sgemm", "auto"} }
 
 // setConvPath selects a path and returns the function restoring the old
 // one; "direct" without AVX-512 runs the Go tile.
 func setConvPath(path string) (restore func()) {
-	old := convDirect
-	convDirect = path == "direct"
-	return func() { convDirect = old }
+	old, oldAll := convDirect, convDirectAll
+	convDirect = path == "direct" || path == "auto" && useConvAVX512
+	convDirectAll = path == "direct"
+	return func() { convDirect, convDirectAll = old, oldAll }
 }
 
 func TestConvMatchesLoops(t *testing.T) {

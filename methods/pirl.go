@@ -25,7 +25,9 @@ import (
 //	L = λ·L_NCE(m_I, g(v_{I^t})) + (1−λ)·L_NCE(m_I, f(v_I))   (Eq. 5, λ = 0.5)
 //	after the optimizer step: m_I ← normalise(μ·m_I + (1−μ)·f(v_I))
 //
-// where L_NCE is InstDisc's NCE loss (loss.NCE) with τ = 0.07, the
+// where L_NCE is InstDisc's NCE loss (loss.NCE; with the "softmax" loss,
+// the cross-entropy loss.InfoNCE over the positive and the noise) with
+// τ = 0.07, the
 // positive m_I and noise rows drawn uniformly from the bank (the paper
 // uses 32000; PIRLNegatives sizes the default to the dataset). Each term
 // has its own normalising constant Z, estimated once from the first batch
@@ -143,13 +145,19 @@ func (m *PIRL) Loss(b Batch) *autograd.Value {
 	pos := m.bank.Lookup(b.Indices) // [B, 128]
 	m.noise = m.bank.Sample(m.negatives, noiseRNG(m.seed, b.Step), m.noise)
 	noise := m.bank.Lookup(m.noise) // [m, 128]
-	if m.logZ[0] == 0 {
-		m.logZ[0] = estimateLogZ(g, pos, noise, tau, m.bank.Len())
-		m.logZ[1] = estimateLogZ(f, pos, noise, tau, m.bank.Len())
+	var lJig, lImg *autograd.Value
+	if m.opt.Loss == "softmax" {
+		lJig = loss.InfoNCE(g, pos, noise, tau)
+		lImg = loss.InfoNCE(f, pos, noise, tau)
+	} else {
+		if m.logZ[0] == 0 {
+			m.logZ[0] = estimateLogZ(g, pos, noise, tau, m.bank.Len())
+			m.logZ[1] = estimateLogZ(f, pos, noise, tau, m.bank.Len())
+		}
+		lJig = loss.NCE(g, pos, noise, tau, float64(m.logZ[0]), m.bank.Len())
+		lImg = loss.NCE(f, pos, noise, tau, float64(m.logZ[1]), m.bank.Len())
 	}
 	lam := float32(m.opt.Lambda)
-	lJig := loss.NCE(g, pos, noise, tau, float64(m.logZ[0]), m.bank.Len())
-	lImg := loss.NCE(f, pos, noise, tau, float64(m.logZ[1]), m.bank.Len())
 	m.bank.Stage(b.Indices, f.Data)
 	return autograd.Add(autograd.Scale(lJig, lam), autograd.Scale(lImg, 1-lam))
 }

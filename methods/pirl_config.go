@@ -15,12 +15,18 @@ type PIRLConfig struct {
 	Negatives int `yaml:"negatives"`
 	// BankMomentum is μ of the memory-bank update (0.5).
 	BankMomentum float64 `yaml:"bank_momentum"`
+	// Loss is "nce" (the paper's noise-contrastive estimation with a fixed
+	// normalising constant; "" means nce) or "softmax": the cross-entropy
+	// over the positive and the noise rows (InfoNCE with bank negatives),
+	// which does not depend on an estimate of Z and is steadier on short
+	// runs.
+	Loss string `yaml:"loss,omitempty"`
 }
 
 // Defaults sets the paper defaults: λ = 0.5, negatives sized to the
 // dataset, μ = 0.5.
 func (c *PIRLConfig) Defaults() {
-	*c = PIRLConfig{Lambda: 0.5, BankMomentum: 0.5}
+	*c = PIRLConfig{Lambda: 0.5, BankMomentum: 0.5, Loss: "nce"}
 }
 
 // Flags registers PIRL's command-line flags on fs.
@@ -28,12 +34,16 @@ func (c *PIRLConfig) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Lambda, "pirl-lambda", c.Lambda, "pirl: weight λ of the jigsaw term (1−λ: the image term)")
 	fs.IntVar(&c.Negatives, "pirl-negatives", c.Negatives, "pirl: noise samples drawn from the bank per step (0: min(32000, max(4096, N/40)))")
 	fs.Float64Var(&c.BankMomentum, "pirl-bank-momentum", c.BankMomentum, "pirl: memory-bank EMA momentum μ")
+	fs.StringVar(&c.Loss, "pirl-loss", c.Loss, "pirl: loss of both terms, nce or softmax")
 }
 
 // Validate reports invalid settings.
 func (c *PIRLConfig) Validate() error {
 	if !(c.Lambda >= 0 && c.Lambda <= 1) {
 		return fmt.Errorf("pirl: λ %v, want 0 ≤ λ ≤ 1", c.Lambda)
+	}
+	if c.Loss != "" && c.Loss != "nce" && c.Loss != "softmax" {
+		return fmt.Errorf("pirl: loss %q, want nce or softmax", c.Loss)
 	}
 	if c.Negatives < 0 {
 		return fmt.Errorf("pirl: %d negatives, want ≥ 0 (0: sized to the dataset)", c.Negatives)

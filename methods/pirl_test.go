@@ -82,6 +82,32 @@ func TestPIRLLossWiring(t *testing.T) {
 	}
 }
 
+// TestPIRLSoftmaxLoss: with the softmax loss each term is the
+// cross-entropy over the positive bank row and the step's noise rows
+// (InfoNCE), L = λ·InfoNCE(g) + (1−λ)·InfoNCE(f), and no Z is estimated.
+func TestPIRLSoftmaxLoss(t *testing.T) {
+	m := newTinyPIRL(t, 4, func(c *PIRLConfig) { c.Lambda = 0.3; c.Loss = "softmax" })
+	b := pirlBatch(0)
+	before := m.bank.Rows.Clone()
+	l := m.Loss(b)
+	defer autograd.Free(l)
+	if m.logZ != [2]float32{} {
+		t.Fatalf("log Z %v estimated with the softmax loss", m.logZ)
+	}
+	var f, g *tensor.Tensor
+	autograd.NoGrad(func() {
+		f = autograd.L2Normalize(m.projector.Forward(m.encoder.Forward(autograd.Const(b.Views[0]))), bankNormEps).Data.Clone()
+		p := m.patchHead.Forward(m.encoder.Forward(autograd.Const(b.Views[1].Reshape(72, 4, 4, 3))))
+		g = autograd.L2Normalize(m.jigsawHead.Forward(autograd.Reshape(p, 8, 9*16)), bankNormEps).Data.Clone()
+	})
+	pos := tensor.FromSlice(gatherRows(before, b.Indices), 8, 16)
+	noise := tensor.FromSlice(gatherRows(before, m.noise), len(m.noise), 16)
+	want := 0.3*infonceOracle(g, pos, noise, 0.07) + 0.7*infonceOracle(f, pos, noise, 0.07)
+	if got := float64(l.Item()); math.Abs(got-want) > 1e-4*want {
+		t.Fatalf("loss %v, oracle λ·InfoNCE(g) + (1−λ)·InfoNCE(f) = %v", got, want)
+	}
+}
+
 // TestPIRLLambda: with λ = 1 only the jigsaw term counts, so the image
 // head W_f gets no gradient; with λ = 0 the patch and jigsaw heads get
 // none. The encoder gets one either way.
@@ -193,18 +219,18 @@ func TestPIRLLoadStateErrors(t *testing.T) {
 func TestPIRLConfig(t *testing.T) {
 	var c PIRLConfig
 	c.Defaults()
-	if c != (PIRLConfig{Lambda: 0.5, BankMomentum: 0.5}) {
+	if c != (PIRLConfig{Lambda: 0.5, BankMomentum: 0.5, Loss: "nce"}) {
 		t.Fatalf("defaults %+v", c)
 	}
 	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
 	c.Flags(fs)
-	if err := fs.Parse([]string{"--pirl-lambda", "0.25", "--pirl-negatives", "100", "--pirl-bank-momentum", "0.9"}); err != nil {
+	if err := fs.Parse([]string{"--pirl-lambda", "0.25", "--pirl-negatives", "100", "--pirl-bank-momentum", "0.9", "--pirl-loss", "softmax"}); err != nil {
 		t.Fatal(err)
 	}
-	if c != (PIRLConfig{Lambda: 0.25, Negatives: 100, BankMomentum: 0.9}) {
+	if c != (PIRLConfig{Lambda: 0.25, Negatives: 100, BankMomentum: 0.9, Loss: "softmax"}) {
 		t.Fatalf("after flags %+v", c)
 	}
-	for _, bad := range []PIRLConfig{{Lambda: 1.5, BankMomentum: 0.5}, {Lambda: 0.5, Negatives: -1}, {Lambda: 0.5, BankMomentum: 1}} {
+	for _, bad := range []PIRLConfig{{Lambda: 1.5, BankMomentum: 0.5}, {Lambda: 0.5, Negatives: -1}, {Lambda: 0.5, BankMomentum: 1}, {Lambda: 0.5, Loss: "ce"}} {
 		cfg := tinyBankConfig()
 		cfg.Options.PIRL = bad
 		if _, err := New("pirl", cfg, 1); err == nil || !strings.HasPrefix(err.Error(), "pirl: ") {

@@ -17,6 +17,10 @@ type Config struct {
 	Data     string `yaml:"data"`                // training dataset reference (PATH[:split])
 	TestData string `yaml:"test_data,omitempty"` // labelled set for kNN evaluation ("" none)
 	SkipBad  bool   `yaml:"skip_bad,omitempty"`
+	// TrainSubset trains on this many images spread evenly over Data (0:
+	// all), e.g. so that a short run sees each image several times, as a
+	// memory bank needs. kNN memory still comes from all of Data.
+	TrainSubset int `yaml:"train_subset,omitempty"`
 
 	Arch  string  `yaml:"arch"`  // resnet18 | resnet34 | resnet50
 	Stem  string  `yaml:"stem"`  // cifar | imagenet
@@ -84,6 +88,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("batch_size: %d, want >= 2", c.BatchSize)
 	case c.MaxSteps < -1:
 		return fmt.Errorf("max_steps: %d, want -1 (no limit) or >= 0", c.MaxSteps)
+	case c.TrainSubset < 0:
+		return fmt.Errorf("train_subset %d: want 0 (all images) or a positive count", c.TrainSubset)
 	case c.CheckpointEvery < 0 || c.LogEvery < 0 || c.KNNEvery < 0:
 		return fmt.Errorf("checkpoint_every, log_every and knn_every must be >= 0")
 	case c.Out == "":
@@ -144,4 +150,16 @@ func (c Config) Marshal() []byte {
 		panic(err) // a plain struct always marshals
 	}
 	return b
+}
+
+// AugmentPreset is the augmentation preset of the run: Augment, or the
+// method's own (moco-v1 or moco-v2 for MoCo, by version).
+func (c Config) AugmentPreset() string {
+	switch {
+	case c.Augment != "":
+		return c.Augment
+	case c.Method == "moco":
+		return c.Methods.MoCo.AugmentPreset()
+	}
+	return c.Method
 }

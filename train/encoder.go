@@ -94,11 +94,7 @@ func Evaluate(ec EvalConfig) (eval.Result, error) {
 		return eval.Result{}, err
 	}
 	h, w, _ := tr.Shape()
-	preset := cfg.Augment
-	if preset == "" {
-		preset = cfg.Method
-	}
-	mv, err := augment.Preset(preset, max(min(h, w), 1), c)
+mv, err := augment.Preset(cfg.AugmentPreset(), max(min(h, w), 1), c)
 	if err != nil {
 		return eval.Result{}, err
 	}

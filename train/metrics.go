@@ -18,6 +18,10 @@ type Record struct {
 	Elapsed   float64  `json:"elapsed_s"`
 	KNNTop1   *float64 `json:"knn_top1,omitempty"`
 	KNNTop5   *float64 `json:"knn_top5,omitempty"`
+	// BankKNNTop1 and BankKNNTop5 are the memory-bank methods' kNN straight
+	// from the bank (InstDisc §3.5), logged with the kNN monitor.
+	BankKNNTop1 *float64 `json:"bank_knn_top1,omitempty"`
+	BankKNNTop5 *float64 `json:"bank_knn_top5,omitempty"`
 }
 
 // MetricsLog appends Records to a JSON-lines file.

@@ -45,6 +45,8 @@ type Summary struct {
 	ImagesSec float64      `json:"images_per_sec"`
 	KNN       *eval.Result `json:"knn,omitempty"`
 	RandomKNN *eval.Result `json:"random_init_knn,omitempty"`
+	// BankKNN is the kNN of a memory-bank method against its bank.
+	BankKNN *eval.Result `json:"bank_knn,omitempty"`
 }
 
 // Options are the parts of a run that are not configuration.
@@ -80,7 +82,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Summary, error) {
 type run struct {
 	cfg      Config
 	opt      Options
-	ds, test data.Dataset
+	full     data.Dataset // the training data as opened
+	ds       data.Dataset // what is trained on: full, or its TrainSubset
+	test     data.Dataset
 	views    *augment.MultiView
 	method   methods.Method
 	optim    optim.Optimizer
@@ -97,8 +101,14 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	r := &run{cfg: cfg, opt: opt}
 	var err error
 	openOpt := data.OpenOptions{SkipBad: cfg.SkipBad, Warn: opt.Log}
-	if r.ds, err = data.Open(cfg.Data, openOpt); err != nil {
+	if r.full, err = data.Open(cfg.Data, openOpt); err != nil {
 		return nil, err
+	}
+	r.ds = r.full
+	if cfg.TrainSubset > 0 {
+		if r.ds, err = data.Subset(r.full, cfg.TrainSubset); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.TestData != "" {
 		if r.test, err = data.Open(cfg.TestData, openOpt); err != nil {
@@ -113,14 +123,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if size == 0 {
 		size = 224
 	}
-	preset := cfg.Augment
-	if preset == "" {
-		preset = cfg.Method
-		if cfg.Method == "moco" {
-			preset = cfg.Methods.MoCo.AugmentPreset() // moco-v1 or moco-v2
-		}
-	}
-	if r.views, err = augment.Preset(preset, size, c); err != nil {
+	if r.views, err = augment.Preset(cfg.AugmentPreset(), size, c); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
 	r.perEpoch = r.ds.Len() / cfg.BatchSize
@@ -294,14 +297,20 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		}
 		epochDone := r.step%r.perEpoch == 0
 		if r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
-			res, err := r.knn(r.method.Encoder())
+			res, bank, err := r.monitor()
 			if err != nil {
 				return nil, err
 			}
-			if err := r.metrics.Write(Record{Step: r.step, Epoch: r.step / r.perEpoch, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}); err != nil {
+			rec := Record{Step: r.step, Epoch: r.step / r.perEpoch, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}
+			msg := fmt.Sprintf("\nepoch %d: kNN top-1 %.2f%% top-5 %.2f%%", r.step/r.perEpoch, 100*res.Top1, 100*res.Top5)
+			if bank != nil {
+				rec.BankKNNTop1, rec.BankKNNTop5 = &bank.Top1, &bank.Top5
+				msg += fmt.Sprintf("   bank kNN top-1 %.2f%% top-5 %.2f%%", 100*bank.Top1, 100*bank.Top5)
+			}
+			if err := r.metrics.Write(rec); err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(r.opt.Log, "\nepoch %d: kNN top-1 %.2f%% top-5 %.2f%%\n", r.step/r.perEpoch, 100*res.Top1, 100*res.Top5)
+			fmt.Fprintln(r.opt.Log, msg)
 		}
 	}
 	if r.opt.Progress {
@@ -321,12 +330,16 @@ func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error
 	sum.Steps = r.step
 	sum.Epochs = r.step / r.perEpoch
 	if r.test != nil {
-		res, err := r.knn(r.method.Encoder())
+		res, bank, err := r.monitor()
 		if err != nil {
 			return nil, err
 		}
-		sum.KNN = &res
-		if err := r.metrics.Write(Record{Step: r.step, Epoch: sum.Epochs, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}); err != nil {
+		sum.KNN, sum.BankKNN = &res, bank
+		rec := Record{Step: r.step, Epoch: sum.Epochs, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}
+		if bank != nil {
+			rec.BankKNNTop1, rec.BankKNNTop5 = &bank.Top1, &bank.Top5
+		}
+		if err := r.metrics.Write(rec); err != nil {
 			return nil, err
 		}
 		if r.cfg.CompareRandom {
@@ -355,17 +368,67 @@ func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error
 	return sum, nil
 }
 
-// knn evaluates enc with the weighted kNN classifier: the memory is the
-// first KNNTrainSize training images (all when 0), the queries the test set.
-func (r *run) knn(enc *models.ResNet) (eval.Result, error) {
-	prep := func(img *augment.Image) *augment.Image { return img }
-	if r.views.Mean != nil {
-		norm := &augment.Normalize{Mean: r.views.Mean, Std: r.views.Std}
-		prep = func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
+// monitor runs the kNN evaluation of the trained encoder and, for a
+// memory-bank method, the kNN against its bank (nil otherwise).
+func (r *run) monitor() (eval.Result, *eval.Result, error) {
+	res, err := r.knn(r.method.Encoder())
+	if err != nil {
+		return res, nil, err
 	}
-	train := r.ds
+	be, ok := r.method.(methods.BankEvaluator)
+	if !ok {
+		return res, nil, nil
+	}
+	bank, err := r.bankKNN(be)
+	if err != nil {
+		return res, nil, err
+	}
+	return res, &bank, nil
+}
+
+// bankKNN is InstDisc's evaluation (§3.5): the test images are embedded
+// by the encoder and projection head and vote with their K nearest bank
+// rows, labelled with the training labels; no pass over the training
+// images.
+func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
+	if r.ds.NumClasses() == 0 {
+		return eval.Result{}, fmt.Errorf("bank kNN needs labels: training data %s is unlabelled", r.cfg.Data)
+	}
+	bankLabels := make([]int, r.ds.Len())
+	for i := range bankLabels {
+		bankLabels[i] = r.ds.Label(i)
+	}
+	tef, tel, err := eval.Embed(r.test, 256, r.prep(), func(x *tensor.Tensor, out []float32) {
+		copy(out, be.Embed(x).Data)
+	}, r.cfg.ProjDim)
+	if err != nil {
+		return eval.Result{}, err
+	}
+	top1, top5, err := be.BankKNN(tef, tel, bankLabels, methods.KNNConfig{K: r.cfg.KNNK,
+		Temperature: float32(r.cfg.KNNTemperature), NumClasses: max(r.ds.NumClasses(), r.test.NumClasses())})
+	if err != nil {
+		return eval.Result{}, fmt.Errorf("bank kNN: %w", err)
+	}
+	return eval.Result{Top1: top1, Top5: top5}, nil
+}
+
+// prep is the evaluation preprocessing: the training views' normalisation.
+func (r *run) prep() func(*augment.Image) *augment.Image {
+	if r.views.Mean == nil {
+		return nil
+	}
+	norm := &augment.Normalize{Mean: r.views.Mean, Std: r.views.Std}
+	return func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
+}
+
+// knn evaluates enc with the weighted kNN classifier: the memory is the
+// KNNTrainSize training images spread over the whole training set (all
+// when 0, the subset trained on or not), the queries the test set.
+func (r *run) knn(enc *models.ResNet) (eval.Result, error) {
+	prep := r.prep()
+	train := r.full
 	if n := r.cfg.KNNTrainSize; n > 0 && n < train.Len() {
-		train = newSubset(train, n)
+		train, _ = data.Subset(train, n)
 	}
 	if train.NumClasses() == 0 {
 		return eval.Result{}, fmt.Errorf("kNN needs labels: training data %s is unlabelled", r.cfg.Data)

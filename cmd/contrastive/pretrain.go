@@ -47,6 +47,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Method, "method", cfg.Method, "method: "+strings.Join(methods.Names(), ", "))
 	fs.StringVar(&cfg.Data, "data", cfg.Data, "training data PATH[:split]: mnist, an IDX or CIFAR-binary directory, an image folder or .tgz")
 	fs.StringVar(&cfg.TestData, "test-data", cfg.TestData, "labelled test data for kNN evaluation (e.g. mnist:test, DIR:test)")
+	fs.IntVar(&cfg.TrainSubset, "train-subset", cfg.TrainSubset, "train on N images spread evenly over --data (0: all); kNN memory still uses all")
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", cfg.SkipBad, "skip unreadable images with a warning instead of failing")
 	fs.StringVar(&cfg.Arch, "arch", cfg.Arch, "encoder: resnet18, resnet34, resnet50")
 	fs.StringVar(&cfg.Stem, "stem", cfg.Stem, "encoder stem: cifar (3x3 conv) or imagenet (7x7 conv + max pool)")
@@ -133,6 +134,9 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "kNN (k=%d) on %s: trained encoder top-1 %.2f%%", cfg.KNNK, cfg.TestData, 100*sum.KNN.Top1)
 		if sum.RandomKNN != nil {
 			fmt.Fprintf(stdout, "   random-init encoder top-1 %.2f%%", 100*sum.RandomKNN.Top1)
+		}
+		if sum.BankKNN != nil {
+			fmt.Fprintf(stdout, "   memory bank top-1 %.2f%%", 100*sum.BankKNN.Top1)
 		}
 		fmt.Fprintln(stdout)
 	}

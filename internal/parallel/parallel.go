@@ -54,6 +54,7 @@ type job struct {
 	helpers  int // helpers that may join (workers-1 at the call)
 	next     atomic.Int64
 	done     atomic.Int64
+	waiting  atomic.Bool // the caller parked on pool.finished
 }
 
 // run takes chunks until none is left.
@@ -65,7 +66,9 @@ func (j *job) run() {
 		}
 		lo := int(c) * j.chunk
 		j.fn(lo, min(lo+j.chunk, j.n))
-		j.done.Add(1)
+		if j.done.Add(1) == j.chunks && j.waiting.CompareAndSwap(true, false) {
+			pool.finished <- struct{}{}
+		}
 	}
 }
 
@@ -76,11 +79,14 @@ type helper struct {
 	sleeping atomic.Bool
 }
 
+func init() { pool.finished = make(chan struct{}, 1) }
+
 var pool struct {
-	busy    atomic.Bool // a For call owns the helpers
-	cur     atomic.Pointer[job]
-	mu      sync.Mutex // guards helpers (growth)
-	helpers []*helper
+	busy     atomic.Bool // a For call owns the helpers
+	cur      atomic.Pointer[job]
+	finished chan struct{} // wakes a caller parked on the last chunk
+	mu       sync.Mutex    // guards helpers (growth)
+	helpers  []*helper
 }
 
 // ensureHelpers starts helpers until there are n.
@@ -164,9 +170,23 @@ func For(n, grain int, fn func(lo, hi int)) {
 		}
 	}
 	j.run()
+	j.wait()
+}
+
+// wait returns when every chunk of j is done: it spins for a while (the
+// helpers are usually a chunk behind at most), then parks until the last
+// chunk's owner wakes it, so that a helper whose thread the OS has taken
+// off its core (another process wants it) gets the core back.
+func (j *job) wait() {
+	start := time.Now()
 	for i := 1; j.done.Load() < j.chunks; i++ {
-		if i%16 == 0 {
-			runtime.Gosched()
+		if i%64 == 0 && time.Since(start) > spinTime {
+			j.waiting.Store(true)
+			if j.done.Load() == j.chunks && j.waiting.CompareAndSwap(true, false) {
+				return // the last chunk ended before it could see the flag
+			}
+			<-pool.finished // sent by the last chunk's owner, or on its way
+			return
 		}
 	}
 }
