@@ -94,7 +94,7 @@ func Evaluate(ec EvalConfig) (eval.Result, error) {
 		return eval.Result{}, err
 	}
 	h, w, _ := tr.Shape()
-mv, err := augment.Preset(cfg.AugmentPreset(), max(min(h, w), 1), c)
+	mv, err := augment.Preset(cfg.AugmentPreset(), max(min(h, w), 1), c)
 	if err != nil {
 		return eval.Result{}, err
 	}
