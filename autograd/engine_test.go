@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -250,23 +251,31 @@ func TestFreeReturnsBuffers(t *testing.T) {
 	}
 	b1, n1, l1 := measure()
 	measure()
-	b2, n2, _ := measure()
+	// Later steps: a garbage collection empties sync.Pool (the tensor
+	// pool's backing), so one step now and then refills it; the median
+	// step is the steady state.
+	var warm []uint64
+	var nWarm uint64
 	var l3 float32
-	for i := 0; i < 20; i++ {
-		_, _, l3 = measure()
+	for i := 0; i < 21; i++ {
+		var b, n uint64
+		b, n, l3 = measure()
+		warm = append(warm, b)
+		nWarm = n
 	}
-	b3, n3, _ := measure()
-	t.Logf("MLP 32×64→128→10 step: first %d B / %d allocs, third %d B / %d allocs, 24th %d B / %d allocs", b1, n1, b2, n2, b3, n3)
+	slices.Sort(warm)
+	med := warm[len(warm)/2]
+	t.Logf("MLP 32×64→128→10 step: first %d B / %d allocs; steps 3–23: median %d B (min %d, max %d), last %d allocs", b1, n1, med, warm[0], warm[len(warm)-1], nWarm)
 	if !(l3 < l1) {
 		t.Errorf("loss did not go down: %v -> %v", l1, l3)
 	}
 	if raceEnabled {
 		t.Skip("allocation bounds do not hold under the race detector (sync.Pool drops items)")
 	}
-	if b2 > b1/10 || b3 > b1/10 {
-		t.Errorf("after warm-up a step allocates %d and %d bytes, want < 1/10 of the first step's %d", b2, b3, b1)
+	if med > b1/10 {
+		t.Errorf("after warm-up the median step allocates %d bytes, want < 1/10 of the first step's %d", med, b1)
 	}
-	if b3 > 16<<10 {
-		t.Errorf("a warm step allocates %d bytes, want < 16 KiB (only graph nodes, no tensor buffers)", b3)
+	if med > 16<<10 {
+		t.Errorf("a warm step allocates %d bytes (median), want < 16 KiB (only graph nodes, no tensor buffers)", med)
 	}
 }

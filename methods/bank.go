@@ -198,6 +198,93 @@ type BankEvaluator interface {
 	BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error)
 }
 
+// BankInitializer is implemented by the memory-bank methods. When
+// BankInit is "features", the trainer fills the bank once, before the
+// first step of a fresh run, with the embeddings (Embed) of every training
+// image under the initial networks, instead of the paper's random unit
+// vectors: the positives are then the images' own features from the first
+// step, rather than noise until each image has been seen once (a whole
+// epoch), which matters on runs of a few tens of epochs.
+type BankInitializer interface {
+	// BankInit is "random" (the paper) or "features".
+	BankInit() string
+	// InitEmbed maps images x [N, H, W, C] to the embeddings the bank
+	// holds as training computes them (batch norm with the batch's
+	// statistics), without a graph and leaving every buffer (running
+	// statistics) as it was.
+	InitEmbed(x *tensor.Tensor) *tensor.Tensor
+	// InitBank copies rows [N, D] into the bank, normalising each row.
+	InitBank(rows *tensor.Tensor) error
+}
+
+// embedRowsTraining is embedRows with the modules in training mode (batch
+// statistics, as the features the bank is updated with during training)
+// and their buffers restored afterwards, so the call changes nothing.
+func embedRowsTraining(root nn.Module, x *tensor.Tensor, f func(*autograd.Value) *autograd.Value) *tensor.Tensor {
+	type saved struct {
+		f32 *tensor.Tensor
+		i64 *int64
+		f   []float32
+		i   int64
+	}
+	var keep []saved
+	params := map[*tensor.Tensor]bool{}
+	for _, p := range nn.Params(root) {
+		params[p.Value.Data] = true
+	}
+	for _, e := range nn.State(root) {
+		switch {
+		case e.I64 != nil:
+			keep = append(keep, saved{i64: e.I64, i: *e.I64})
+		case !params[e.F32]:
+			keep = append(keep, saved{f32: e.F32, f: append([]float32(nil), e.F32.Data...)})
+		}
+	}
+	var out *tensor.Tensor
+	autograd.NoGrad(func() {
+		out = autograd.L2Normalize(f(autograd.Const(x)), bankNormEps).Data.Clone()
+	})
+	for _, k := range keep {
+		if k.i64 != nil {
+			*k.i64 = k.i
+		} else {
+			copy(k.f32.Data, k.f)
+		}
+	}
+	return out
+}
+
+// init copies rows into the bank (see BankInitializer.InitBank).
+func (b *Bank) init(rows *tensor.Tensor) error {
+	if !tensor.EqualShape(rows.Shape(), b.Rows.Shape()) {
+		return fmt.Errorf("bank init: rows %v, the bank is %v", rows.Shape(), b.Rows.Shape())
+	}
+	d := b.Dim()
+	for i := range b.Len() {
+		r := b.Rows.Data[i*d : (i+1)*d]
+		copy(r, rows.Data[i*d:(i+1)*d])
+		normalize(r)
+	}
+	return nil
+}
+
+// checkBankInit validates a BankInit setting.
+func checkBankInit(method, v string) error {
+	switch v {
+	case "", "random", "features":
+		return nil
+	}
+	return fmt.Errorf("%s: bank init %q, want random or features", method, v)
+}
+
+// bankInit maps "" to the default, "random".
+func bankInit(v string) string {
+	if v == "" {
+		return "random"
+	}
+	return v
+}
+
 // Seeds of the bank initialisation and of the noise draws, mixed with the
 // run's seed so they are independent of the network initialisation.
 const (

@@ -165,3 +165,17 @@ func (m *InstDisc) Embed(x *tensor.Tensor) *tensor.Tensor {
 func (m *InstDisc) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
 	return m.bank.KNN(test, testLabels, bankLabels, cfg)
 }
+
+// BankInit is the configured bank start, "random" or "features".
+func (m *InstDisc) BankInit() string { return bankInit(m.opt.BankInit) }
+
+// InitEmbed embeds x as training does, changing nothing (see
+// BankInitializer).
+func (m *InstDisc) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
+	return embedRowsTraining(m.root, x, func(x *autograd.Value) *autograd.Value {
+		return m.projector.Forward(m.encoder.Forward(x))
+	})
+}
+
+// InitBank fills the bank with rows [N, D] (see BankInitializer).
+func (m *InstDisc) InitBank(rows *tensor.Tensor) error { return m.bank.init(rows) }

@@ -20,6 +20,10 @@ type InstDiscConfig struct {
 	// Proximal is λ of the proximal regularisation λ‖v_i − m_i‖²
 	// (§3.4); 0 turns it off, the paper uses 30.
 	Proximal float64 `yaml:"proximal"`
+	// BankInit is how the bank starts: "random" unit vectors (the paper;
+	// "" means random) or the "features" of every training image under
+	// the initial networks (see BankInitializer).
+	BankInit string `yaml:"bank_init,omitempty"`
 }
 
 // Defaults sets the paper defaults: NCE with m = 4096 noise samples,
@@ -35,6 +39,7 @@ func (c *InstDiscConfig) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Loss, "loss", c.Loss, "instdisc: same as --instdisc-loss")
 	fs.IntVar(&c.Negatives, "instdisc-negatives", c.Negatives, "instdisc: noise samples drawn from the bank per step (0 with --instdisc-loss softmax: the whole bank)")
 	fs.Float64Var(&c.BankMomentum, "instdisc-bank-momentum", c.BankMomentum, "instdisc: memory-bank EMA momentum μ")
+	fs.StringVar(&c.BankInit, "instdisc-bank-init", c.BankInit, "instdisc: memory-bank start, random (the paper) or features (embeddings of the training images under the initial network)")
 	fs.Float64Var(&c.Proximal, "instdisc-proximal", c.Proximal, "instdisc: proximal regularisation λ (0: off; the paper uses 30)")
 }
 
@@ -50,6 +55,9 @@ func (c *InstDiscConfig) Validate() error {
 	}
 	if !(c.BankMomentum >= 0 && c.BankMomentum < 1) {
 		return fmt.Errorf("instdisc: bank momentum %v, want 0 ≤ μ < 1", c.BankMomentum)
+	}
+	if err := checkBankInit("instdisc", c.BankInit); err != nil {
+		return err
 	}
 	if !(c.Proximal >= 0) || c.Proximal > 1e6 {
 		return fmt.Errorf("instdisc: proximal λ %v, want ≥ 0", c.Proximal)

@@ -425,3 +425,59 @@ func ExampleNewInstDisc() {
 	// bank [50000 128], μ = 0.5
 	// log Z estimated: true
 }
+
+// TestBankInitFromFeatures: InitEmbed computes the training-mode
+// embeddings (equal to the features Loss stages for the same batch) and
+// leaves the running statistics untouched; InitBank stores normalised
+// rows; a wrong shape and an unknown setting are errors.
+func TestBankInitFromFeatures(t *testing.T) {
+	m := newTinyInstDisc(t, 9, func(c *InstDiscConfig) { c.BankInit = "features" })
+	if m.BankInit() != "features" {
+		t.Fatalf("BankInit() = %q", m.BankInit())
+	}
+	before := map[string][]float32{}
+	for _, e := range nn.State(m.root) {
+		if e.F32 != nil {
+			before[e.Name] = append([]float32(nil), e.F32.Data...)
+		}
+	}
+	b := randomBatch(0, [][3]int{{12, 12, 3}})
+	emb := m.InitEmbed(b.Views[0])
+	for _, e := range nn.State(m.root) {
+		if e.F32 != nil && !equal(before[e.Name], e.F32.Data) {
+			t.Fatalf("InitEmbed changed %s", e.Name)
+		}
+	}
+	l := m.Loss(b) // stages the training-mode features of the same batch
+	if !closeTo(emb.Data, m.bank.staged.Data, 1e-5) {
+		t.Fatal("InitEmbed differs from the features the training step computes")
+	}
+	autograd.Free(l)
+
+	rows := tensor.New(32, 16)
+	for i := range rows.Data {
+		rows.Data[i] = float32(i%7) - 3
+	}
+	if err := m.InitBank(rows); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32(nil), rows.Data[16:32]...)
+	normalize(want)
+	if !closeTo(m.bank.Rows.Data[16:32], want, 1e-6) {
+		t.Fatalf("bank row 1 = %v, want normalise(%v)", m.bank.Rows.Data[16:32], rows.Data[16:32])
+	}
+	if err := m.InitBank(tensor.New(31, 16)); err == nil {
+		t.Error("InitBank with 31 rows for a 32-row bank: want an error")
+	}
+	cfg := tinyBankConfig()
+	cfg.Options.InstDisc.BankInit = "zeros"
+	if _, err := New("instdisc", cfg, 1); err == nil || !strings.Contains(err.Error(), "bank init") {
+		t.Errorf("bank init zeros: error %v", err)
+	}
+	if p := newTinyPIRL(t, 1, func(c *PIRLConfig) { c.BankInit = "features" }); p.BankInit() != "features" {
+		t.Errorf("PIRL BankInit() = %q", p.BankInit())
+	}
+	if p := newTinyPIRL(t, 1, nil); p.BankInit() != "random" {
+		t.Errorf("PIRL default BankInit() = %q, want random", p.BankInit())
+	}
+}

@@ -21,6 +21,10 @@ type PIRLConfig struct {
 	// which does not depend on an estimate of Z and is steadier on short
 	// runs.
 	Loss string `yaml:"loss,omitempty"`
+	// BankInit is how the bank starts: "random" unit vectors (the paper;
+	// "" means random) or the "features" f of every training image under
+	// the initial networks (see BankInitializer).
+	BankInit string `yaml:"bank_init,omitempty"`
 }
 
 // Defaults sets the paper defaults: λ = 0.5, negatives sized to the
@@ -35,6 +39,7 @@ func (c *PIRLConfig) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Negatives, "pirl-negatives", c.Negatives, "pirl: noise samples drawn from the bank per step (0: min(32000, max(4096, N/40)))")
 	fs.Float64Var(&c.BankMomentum, "pirl-bank-momentum", c.BankMomentum, "pirl: memory-bank EMA momentum μ")
 	fs.StringVar(&c.Loss, "pirl-loss", c.Loss, "pirl: loss of both terms, nce or softmax")
+	fs.StringVar(&c.BankInit, "pirl-bank-init", c.BankInit, "pirl: memory-bank start, random (the paper) or features (image embeddings under the initial network)")
 }
 
 // Validate reports invalid settings.
@@ -44,6 +49,9 @@ func (c *PIRLConfig) Validate() error {
 	}
 	if c.Loss != "" && c.Loss != "nce" && c.Loss != "softmax" {
 		return fmt.Errorf("pirl: loss %q, want nce or softmax", c.Loss)
+	}
+	if err := checkBankInit("pirl", c.BankInit); err != nil {
+		return err
 	}
 	if c.Negatives < 0 {
 		return fmt.Errorf("pirl: %d negatives, want ≥ 0 (0: sized to the dataset)", c.Negatives)

@@ -150,6 +150,8 @@ func newRun(cfg Config, opt Options) (*run, error) {
 		if err := r.resume(); err != nil {
 			return nil, err
 		}
+	} else if err := r.initBank(); err != nil {
+		return nil, err
 	}
 	if err := safetensors.WriteFileAtomic(filepath.Join(cfg.Out, ConfigFile), cfg.Marshal()); err != nil {
 		return nil, err
@@ -410,6 +412,28 @@ func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
 		return eval.Result{}, fmt.Errorf("bank kNN: %w", err)
 	}
 	return eval.Result{Top1: top1, Top5: top5}, nil
+}
+
+// initBank fills a memory bank with the training images' embeddings when
+// the method asks for it (methods.BankInitializer), before a fresh run's
+// first step; a resumed run has its bank from the checkpoint.
+func (r *run) initBank() error {
+	bi, ok := r.method.(methods.BankInitializer)
+	if !ok || bi.BankInit() != "features" {
+		return nil
+	}
+	t0 := time.Now()
+	rows, _, err := eval.Embed(r.ds, 256, r.prep(), func(x *tensor.Tensor, out []float32) {
+		copy(out, bi.InitEmbed(x).Data)
+	}, r.cfg.ProjDim)
+	if err != nil {
+		return fmt.Errorf("bank init: %w", err)
+	}
+	if err := bi.InitBank(rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.opt.Log, "memory bank: %d rows from the initial network's embeddings in %.1f s\n", rows.Dim(0), time.Since(t0).Seconds())
+	return nil
 }
 
 // prep is the evaluation preprocessing: the training views' normalisation.
