@@ -126,6 +126,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if r.views, err = augment.Preset(cfg.AugmentPreset(), size, c); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
+	r.views = viewsInUse(cfg, r.views)
 	r.perEpoch = r.ds.Len() / cfg.BatchSize
 	if r.perEpoch == 0 {
 		return nil, fmt.Errorf("data %s has %d images, fewer than one batch of %d", cfg.Data, r.ds.Len(), cfg.BatchSize)
@@ -412,6 +413,27 @@ func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
 		return eval.Result{}, fmt.Errorf("bank kNN: %w", err)
 	}
 	return eval.Result{Top1: top1, Top5: top5}, nil
+}
+
+// viewsInUse drops the views a run would build and never use: SwAV with
+// --swav-local-crops N < the preset's local crops uses only the global
+// crops and the first N local ones. The views kept draw the same random
+// parameters as before (each pipeline draws after the ones before it).
+func viewsInUse(cfg Config, mv *augment.MultiView) *augment.MultiView {
+	sw := cfg.Methods.SwAV
+	if cfg.Method != "swav" || sw.LocalCrops < 0 || sw.GlobalCrops < 1 {
+		return mv
+	}
+	n := sw.GlobalCrops + sw.LocalCrops
+	if n >= len(mv.Pipelines) {
+		return mv
+	}
+	out := *mv
+	out.Pipelines = mv.Pipelines[:n:n]
+	if len(out.JigsawGrid) > n {
+		out.JigsawGrid = out.JigsawGrid[:n:n]
+	}
+	return &out
 }
 
 // initBank fills a memory bank with the training images' embeddings when
