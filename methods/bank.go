@@ -240,10 +240,7 @@ func embedRowsTraining(root nn.Module, x *tensor.Tensor, f func(*autograd.Value)
 			keep = append(keep, saved{f32: e.F32, f: append([]float32(nil), e.F32.Data...)})
 		}
 	}
-	var out *tensor.Tensor
-	autograd.NoGrad(func() {
-		out = autograd.L2Normalize(f(autograd.Const(x)), bankNormEps).Data.Clone()
-	})
+	out := normalisedRows(x, f)
 	for _, k := range keep {
 		if k.i64 != nil {
 			*k.i64 = k.i
@@ -302,6 +299,19 @@ func estimateLogZ(v, pos, noise *autograd.Value, tau float32, n int) float32 {
 	return z
 }
 
+// bankTerm is one term of a memory-bank loss: the softmax (InfoNCE) over
+// the positive and the noise rows, or NCE with the normalising constant
+// *logZ, estimated from this batch when still 0 (then kept fixed).
+func bankTerm(kind string, v, pos, noise *autograd.Value, tau float32, logZ *float32, n int) *autograd.Value {
+	if kind == "softmax" {
+		return loss.InfoNCE(v, pos, noise, tau)
+	}
+	if *logZ == 0 {
+		*logZ = estimateLogZ(v, pos, noise, tau, n)
+	}
+	return loss.NCE(v, pos, noise, tau, float64(*logZ), n)
+}
+
 // bankNormEps is torch.nn.functional.normalize's default eps.
 const bankNormEps = 1e-12
 
@@ -315,6 +325,12 @@ func noiseRNG(seed uint64, step int) *rand.Rand {
 func embedRows(root nn.Module, x *tensor.Tensor, f func(*autograd.Value) *autograd.Value) *tensor.Tensor {
 	nn.SetTraining(root, false)
 	defer nn.SetTraining(root, true)
+	return normalisedRows(x, f)
+}
+
+// normalisedRows returns the L2-normalised rows of f(x), computed without
+// a graph, as a new tensor.
+func normalisedRows(x *tensor.Tensor, f func(*autograd.Value) *autograd.Value) *tensor.Tensor {
 	var out *tensor.Tensor
 	autograd.NoGrad(func() {
 		out = autograd.L2Normalize(f(autograd.Const(x)), bankNormEps).Data.Clone()

@@ -97,7 +97,7 @@ func (m *InstDisc) Loss(b Batch) *autograd.Value {
 		panic(fmt.Sprintf("instdisc: %d sample indices for a batch of %d", len(b.Indices), x.Dim(0)))
 	}
 	tau := m.cfg.Temperature
-	v := autograd.L2Normalize(m.projector.Forward(m.encoder.Forward(autograd.Const(x))), bankNormEps) // [B, 128]
+	v := autograd.L2Normalize(m.embedding(autograd.Const(x)), bankNormEps) // [B, 128]
 	var l *autograd.Value
 	var pos *autograd.Value
 	if m.opt.Loss == "softmax" && m.opt.Negatives == 0 {
@@ -107,12 +107,7 @@ func (m *InstDisc) Loss(b Batch) *autograd.Value {
 		pos = m.bank.Lookup(b.Indices) // [B, 128]
 		m.noise = m.bank.Sample(m.opt.Negatives, noiseRNG(m.seed, b.Step), m.noise)
 		noise := m.bank.Lookup(m.noise) // [m, 128]
-		if m.opt.Loss == "softmax" {
-			l = loss.InfoNCE(v, pos, noise, tau)
-		} else {
-			m.estimateZ(v, pos, noise)
-			l = loss.NCE(v, pos, noise, tau, float64(m.logZ), m.bank.Len())
-		}
+		l = bankTerm(m.opt.Loss, v, pos, noise, tau, &m.logZ, m.bank.Len())
 	}
 	if m.opt.Proximal > 0 {
 		if pos == nil {
@@ -122,13 +117,6 @@ func (m *InstDisc) Loss(b Batch) *autograd.Value {
 	}
 	m.bank.Stage(b.Indices, v.Data)
 	return l
-}
-
-// estimateZ sets log Z from the first batch (no gradient).
-func (m *InstDisc) estimateZ(v, pos, noise *autograd.Value) {
-	if m.logZ == 0 {
-		m.logZ = estimateLogZ(v, pos, noise, m.cfg.Temperature, m.bank.Len())
-	}
 }
 
 // AfterStep folds the batch's features into the bank.
@@ -156,14 +144,18 @@ func (m *InstDisc) LoadState(s map[string]*tensor.Tensor) error {
 
 // Embed maps images to bank embeddings (see BankEvaluator).
 func (m *InstDisc) Embed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRows(m.root, x, func(x *autograd.Value) *autograd.Value {
-		return m.projector.Forward(m.encoder.Forward(x))
-	})
+	return embedRows(m.root, x, m.embedding)
 }
 
 // BankKNN classifies test embeddings against the bank (see Bank.KNN).
 func (m *InstDisc) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
 	return m.bank.KNN(test, testLabels, bankLabels, cfg)
+}
+
+// embedding is the image's bank embedding before normalisation: the
+// encoder and the image head.
+func (m *InstDisc) embedding(x *autograd.Value) *autograd.Value {
+	return m.projector.Forward(m.encoder.Forward(x))
 }
 
 // BankInit is the configured bank start, "random" or "features".
@@ -172,9 +164,7 @@ func (m *InstDisc) BankInit() string { return bankInit(m.opt.BankInit) }
 // InitEmbed embeds x as training does, changing nothing (see
 // BankInitializer).
 func (m *InstDisc) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRowsTraining(m.root, x, func(x *autograd.Value) *autograd.Value {
-		return m.projector.Forward(m.encoder.Forward(x))
-	})
+	return embedRowsTraining(m.root, x, m.embedding)
 }
 
 // InitBank fills the bank with rows [N, D] (see BankInitializer).

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"contrastive/autograd"
-	"contrastive/loss"
 	"contrastive/models"
 	"contrastive/nn"
 	"contrastive/tensor"
@@ -133,7 +132,7 @@ func (m *PIRL) Loss(b Batch) *autograd.Value {
 	}
 	tau := m.cfg.Temperature
 	d := m.cfg.ProjDim
-	f := autograd.L2Normalize(m.projector.Forward(m.encoder.Forward(autograd.Const(img))), bankNormEps) // [B, 128]
+	f := autograd.L2Normalize(m.embedding(autograd.Const(img)), bankNormEps) // [B, 128]
 
 	// The strip's memory is the patch batch [9B, P, P, C], patch k of
 	// image i at row 9i+k: a reshape, no copy.
@@ -145,18 +144,8 @@ func (m *PIRL) Loss(b Batch) *autograd.Value {
 	pos := m.bank.Lookup(b.Indices) // [B, 128]
 	m.noise = m.bank.Sample(m.negatives, noiseRNG(m.seed, b.Step), m.noise)
 	noise := m.bank.Lookup(m.noise) // [m, 128]
-	var lJig, lImg *autograd.Value
-	if m.opt.Loss == "softmax" {
-		lJig = loss.InfoNCE(g, pos, noise, tau)
-		lImg = loss.InfoNCE(f, pos, noise, tau)
-	} else {
-		if m.logZ[0] == 0 {
-			m.logZ[0] = estimateLogZ(g, pos, noise, tau, m.bank.Len())
-			m.logZ[1] = estimateLogZ(f, pos, noise, tau, m.bank.Len())
-		}
-		lJig = loss.NCE(g, pos, noise, tau, float64(m.logZ[0]), m.bank.Len())
-		lImg = loss.NCE(f, pos, noise, tau, float64(m.logZ[1]), m.bank.Len())
-	}
+	lJig := bankTerm(m.opt.Loss, g, pos, noise, tau, &m.logZ[0], m.bank.Len())
+	lImg := bankTerm(m.opt.Loss, f, pos, noise, tau, &m.logZ[1], m.bank.Len())
 	lam := float32(m.opt.Lambda)
 	m.bank.Stage(b.Indices, f.Data)
 	return autograd.Add(autograd.Scale(lJig, lam), autograd.Scale(lImg, 1-lam))
@@ -187,14 +176,18 @@ func (m *PIRL) LoadState(s map[string]*tensor.Tensor) error {
 
 // Embed maps images to bank embeddings f(v_I) (see BankEvaluator).
 func (m *PIRL) Embed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRows(m.root, x, func(x *autograd.Value) *autograd.Value {
-		return m.projector.Forward(m.encoder.Forward(x))
-	})
+	return embedRows(m.root, x, m.embedding)
 }
 
 // BankKNN classifies test embeddings against the bank (see Bank.KNN).
 func (m *PIRL) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
 	return m.bank.KNN(test, testLabels, bankLabels, cfg)
+}
+
+// embedding is the image's bank embedding before normalisation: the
+// encoder and the image head.
+func (m *PIRL) embedding(x *autograd.Value) *autograd.Value {
+	return m.projector.Forward(m.encoder.Forward(x))
 }
 
 // BankInit is the configured bank start, "random" or "features".
@@ -203,9 +196,7 @@ func (m *PIRL) BankInit() string { return bankInit(m.opt.BankInit) }
 // InitEmbed embeds x as training does, changing nothing (see
 // BankInitializer).
 func (m *PIRL) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRowsTraining(m.root, x, func(x *autograd.Value) *autograd.Value {
-		return m.projector.Forward(m.encoder.Forward(x))
-	})
+	return embedRowsTraining(m.root, x, m.embedding)
 }
 
 // InitBank fills the bank with rows [N, D] (see BankInitializer).

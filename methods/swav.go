@@ -188,14 +188,10 @@ func (m *SwAV) crops(views []*tensor.Tensor) []*tensor.Tensor {
 	if len(views) < g {
 		panic(fmt.Sprintf("swav: %d views per image, fewer than the %d global crops (--swav-global-crops)", len(views), g))
 	}
-	local := len(views) - g
-	if m.opt.LocalCrops >= 0 {
-		if m.opt.LocalCrops > local {
-			panic(fmt.Sprintf("swav: %d local crops requested (--swav-local-crops) but the augmentation makes %d", m.opt.LocalCrops, local))
-		}
-		local = m.opt.LocalCrops
+	if local := len(views) - g; m.opt.LocalCrops > local {
+		panic(fmt.Sprintf("swav: %d local crops requested (--swav-local-crops) but the augmentation makes %d", m.opt.LocalCrops, local))
 	}
-	views = views[:g+local]
+	views = views[:m.opt.CropsUsed(len(views))]
 	if len(views) < 2 {
 		panic("swav: need at least two crops per image")
 	}

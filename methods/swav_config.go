@@ -40,6 +40,16 @@ type SwAVConfig struct {
 	QueueStartEpoch int `yaml:"queue_start_epoch"`
 }
 
+// CropsUsed is how many of the available views per image SwAV trains on:
+// the global crops and then LocalCrops of the local ones (all when −1),
+// never more than available.
+func (c SwAVConfig) CropsUsed(available int) int {
+	if c.LocalCrops < 0 {
+		return available
+	}
+	return min(c.GlobalCrops+c.LocalCrops, available)
+}
+
 // Defaults sets the paper defaults.
 func (c *SwAVConfig) Defaults() {
 	*c = SwAVConfig{Epsilon: 0.05, SinkhornIterations: 3, GlobalCrops: 2, LocalCrops: -1,

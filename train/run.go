@@ -300,18 +300,13 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		}
 		epochDone := r.step%r.perEpoch == 0
 		if r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
-			res, bank, err := r.monitor()
+			res, bank, err := r.monitor(r.step/r.perEpoch, began)
 			if err != nil {
 				return nil, err
 			}
-			rec := Record{Step: r.step, Epoch: r.step / r.perEpoch, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}
 			msg := fmt.Sprintf("\nepoch %d: kNN top-1 %.2f%% top-5 %.2f%%", r.step/r.perEpoch, 100*res.Top1, 100*res.Top5)
 			if bank != nil {
-				rec.BankKNNTop1, rec.BankKNNTop5 = &bank.Top1, &bank.Top5
 				msg += fmt.Sprintf("   bank kNN top-1 %.2f%% top-5 %.2f%%", 100*bank.Top1, 100*bank.Top5)
-			}
-			if err := r.metrics.Write(rec); err != nil {
-				return nil, err
 			}
 			fmt.Fprintln(r.opt.Log, msg)
 		}
@@ -333,18 +328,11 @@ func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error
 	sum.Steps = r.step
 	sum.Epochs = r.step / r.perEpoch
 	if r.test != nil {
-		res, bank, err := r.monitor()
+		res, bank, err := r.monitor(sum.Epochs, began)
 		if err != nil {
 			return nil, err
 		}
 		sum.KNN, sum.BankKNN = &res, bank
-		rec := Record{Step: r.step, Epoch: sum.Epochs, KNNTop1: &res.Top1, KNNTop5: &res.Top5, Elapsed: time.Since(began).Seconds()}
-		if bank != nil {
-			rec.BankKNNTop1, rec.BankKNNTop5 = &bank.Top1, &bank.Top5
-		}
-		if err := r.metrics.Write(rec); err != nil {
-			return nil, err
-		}
 		if r.cfg.CompareRandom {
 			fresh, err := newMethod(r.cfg, r.method.Encoder().Config().InChannels, r.ds)
 			if err != nil {
@@ -372,21 +360,31 @@ func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error
 }
 
 // monitor runs the kNN evaluation of the trained encoder and, for a
-// memory-bank method, the kNN against its bank (nil otherwise).
-func (r *run) monitor() (eval.Result, *eval.Result, error) {
+// memory-bank method, the kNN against its bank (nil otherwise), and logs
+// both to the metrics file.
+func (r *run) monitor(epoch int, began time.Time) (eval.Result, *eval.Result, error) {
 	res, err := r.knn(r.method.Encoder())
 	if err != nil {
 		return res, nil, err
 	}
-	be, ok := r.method.(methods.BankEvaluator)
-	if !ok {
-		return res, nil, nil
+	rec := Record{Step: r.step, Epoch: epoch, KNNTop1: &res.Top1, KNNTop5: &res.Top5}
+	var bank *eval.Result
+	if be, ok := r.method.(methods.BankEvaluator); ok {
+		b, err := r.bankKNN(be)
+		if err != nil {
+			return res, nil, err
+		}
+		bank = &b
+		rec.BankKNNTop1, rec.BankKNNTop5 = &b.Top1, &b.Top5
 	}
-	bank, err := r.bankKNN(be)
-	if err != nil {
-		return res, nil, err
-	}
-	return res, &bank, nil
+	rec.Elapsed = time.Since(began).Seconds()
+	return res, bank, r.metrics.Write(rec)
+}
+
+// embed maps every image of ds through f (rows of the embedding width)
+// with the evaluation preprocessing.
+func (r *run) embed(ds data.Dataset, f func(*tensor.Tensor) *tensor.Tensor) (*tensor.Tensor, []int, error) {
+	return eval.Embed(ds, 256, r.prep(), func(x *tensor.Tensor, out []float32) { copy(out, f(x).Data) }, r.cfg.ProjDim)
 }
 
 // bankKNN is InstDisc's evaluation (§3.5): the test images are embedded
@@ -401,9 +399,7 @@ func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
 	for i := range bankLabels {
 		bankLabels[i] = r.ds.Label(i)
 	}
-	tef, tel, err := eval.Embed(r.test, 256, r.prep(), func(x *tensor.Tensor, out []float32) {
-		copy(out, be.Embed(x).Data)
-	}, r.cfg.ProjDim)
+	tef, tel, err := r.embed(r.test, be.Embed)
 	if err != nil {
 		return eval.Result{}, err
 	}
@@ -420,12 +416,11 @@ func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
 // crops and the first N local ones. The views kept draw the same random
 // parameters as before (each pipeline draws after the ones before it).
 func viewsInUse(cfg Config, mv *augment.MultiView) *augment.MultiView {
-	sw := cfg.Methods.SwAV
-	if cfg.Method != "swav" || sw.LocalCrops < 0 || sw.GlobalCrops < 1 {
+	if cfg.Method != "swav" {
 		return mv
 	}
-	n := sw.GlobalCrops + sw.LocalCrops
-	if n >= len(mv.Pipelines) {
+	n := cfg.Methods.SwAV.CropsUsed(len(mv.Pipelines))
+	if n < 1 || n >= len(mv.Pipelines) {
 		return mv
 	}
 	out := *mv
@@ -445,9 +440,7 @@ func (r *run) initBank() error {
 		return nil
 	}
 	t0 := time.Now()
-	rows, _, err := eval.Embed(r.ds, 256, r.prep(), func(x *tensor.Tensor, out []float32) {
-		copy(out, bi.InitEmbed(x).Data)
-	}, r.cfg.ProjDim)
+	rows, _, err := r.embed(r.ds, bi.InitEmbed)
 	if err != nil {
 		return fmt.Errorf("bank init: %w", err)
 	}

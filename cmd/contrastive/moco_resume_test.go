@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -44,15 +43,7 @@ func TestEvalMoCoCheckpoint(t *testing.T) {
 	if code := run(mocoRun(dir, "--max-steps", "0"), &so, &se); code != 0 {
 		t.Fatalf("pretrain --max-steps 0: exit %d\n%s%s", code, so.String(), se.String())
 	}
-	so.Reset()
-	code := run([]string{"eval", "knn", "--checkpoint", dir, "--train", "mnist:test", "--test", "mnist:test", "--json"}, &so, &se)
-	if code != 0 {
-		t.Fatalf("eval knn: exit %d\n%s", code, se.String())
-	}
-	var res struct{ Top1, Top5 float64 }
-	if err := json.Unmarshal(so.Bytes(), &res); err != nil {
-		t.Fatalf("eval knn output %q: %v", so.String(), err)
-	}
+	res := evalJSON(t, "eval", "knn", "--checkpoint", dir, "--train", "mnist:test", "--test", "mnist:test", "--json")
 	if res.Top1 < 0.3 || res.Top5 < res.Top1 {
 		t.Fatalf("eval knn of the random-init MoCo encoder: %+v, want top1 >= 0.3", res)
 	}

@@ -185,7 +185,24 @@ func TestBadFlags(t *testing.T) {
 	}
 }
 
-// TestEvalKNNFromCheckpoint writes a random-init checkpoint and evaluates
+// evalResult is the JSON summary of `eval knn|linear --json`.
+type evalResult struct{ Top1, Top5 float64 }
+
+// evalJSON runs an eval command with --json and decodes its result.
+func evalJSON(t *testing.T, args ...string) evalResult {
+	t.Helper()
+	var so, se bytes.Buffer
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("%v: exit %d\n%s", args[:2], code, se.String())
+	}
+	var res evalResult
+	if err := json.Unmarshal(so.Bytes(), &res); err != nil {
+		t.Fatalf("%v output %q: %v", args[:2], so.String(), err)
+	}
+	return res
+}
+
+// TestEvalFromCheckpoint writes a random-init checkpoint and evaluates
 // it with `eval knn --json` and `eval linear --json`.
 func TestEvalFromCheckpoint(t *testing.T) {
 	if testing.Short() {
@@ -197,16 +214,7 @@ func TestEvalFromCheckpoint(t *testing.T) {
 		t.Fatalf("pretrain --max-steps 0: exit %d\n%s%s", code, so.String(), se.String())
 	}
 	for _, kind := range []string{"knn", "linear"} {
-		so.Reset()
-		se.Reset()
-		code := run([]string{"eval", kind, "--checkpoint", dir, "--train", "mnist:test", "--test", "mnist:test", "--epochs", "2", "--json"}, &so, &se)
-		if code != 0 {
-			t.Fatalf("eval %s: exit %d\n%s", kind, code, se.String())
-		}
-		var res struct{ Top1, Top5 float64 }
-		if err := json.Unmarshal(so.Bytes(), &res); err != nil {
-			t.Fatalf("eval %s output %q: %v", kind, so.String(), err)
-		}
+		res := evalJSON(t, "eval", kind, "--checkpoint", dir, "--train", "mnist:test", "--test", "mnist:test", "--epochs", "2", "--json")
 		// Even a random ResNet separates MNIST digits far above chance.
 		if res.Top1 < 0.3 || res.Top5 < res.Top1 {
 			t.Fatalf("eval %s of the random-init encoder: %+v, want top1 >= 0.3", kind, res)

@@ -118,14 +118,8 @@ func (h *helper) loop() {
 // await spins for a while for a job other than last, then parks until For
 // wakes it.
 func (h *helper) await(last *job) *job {
-	start := time.Now()
-	for i := 1; ; i++ {
-		if j := pool.cur.Load(); j != last {
-			return j
-		}
-		if i%64 == 0 && time.Since(start) > spinTime {
-			break
-		}
+	if spin(func() bool { return pool.cur.Load() != last }) {
+		return pool.cur.Load()
 	}
 	h.sleeping.Store(true)
 	if j := pool.cur.Load(); j != last {
@@ -178,15 +172,25 @@ func For(n, grain int, fn func(lo, hi int)) {
 // chunk's owner wakes it, so that a helper whose thread the OS has taken
 // off its core (another process wants it) gets the core back.
 func (j *job) wait() {
+	if spin(func() bool { return j.done.Load() == j.chunks }) {
+		return
+	}
+	j.waiting.Store(true)
+	if j.done.Load() == j.chunks && j.waiting.CompareAndSwap(true, false) {
+		return // the last chunk ended before it could see the flag
+	}
+	<-pool.finished // sent by the last chunk's owner, or on its way
+}
+
+// spin polls cond for up to spinTime and reports whether it came true.
+func spin(cond func() bool) bool {
 	start := time.Now()
-	for i := 1; j.done.Load() < j.chunks; i++ {
+	for i := 1; ; i++ {
+		if cond() {
+			return true
+		}
 		if i%64 == 0 && time.Since(start) > spinTime {
-			j.waiting.Store(true)
-			if j.done.Load() == j.chunks && j.waiting.CompareAndSwap(true, false) {
-				return // the last chunk ended before it could see the flag
-			}
-			<-pool.finished // sent by the last chunk's owner, or on its way
-			return
+			return false
 		}
 	}
 }
