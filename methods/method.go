@@ -52,6 +52,13 @@ type Method interface {
 	LoadState(map[string]*tensor.Tensor) error
 }
 
+// Reporter is a Method with statistics of its last batch worth logging
+// next to the loss, by name (SwAV: the entropy of its codes and of its
+// predictions). The training loop writes them into metrics.jsonl.
+type Reporter interface {
+	Report() map[string]float64
+}
+
 // Config holds the settings shared by the methods plus each method's own.
 type Config struct {
 	Encoder     models.Config

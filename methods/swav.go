@@ -2,6 +2,7 @@ package methods
 
 import (
 	"fmt"
+	"math"
 
 	"contrastive/autograd"
 	"contrastive/kernels"
@@ -63,6 +64,8 @@ type SwAV struct {
 	queue      *tensor.Tensor   // [A, L, D] or nil (A = GlobalCrops)
 	pending    *tensor.Tensor   // [A, B, D] embeddings to enqueue in AfterStep
 	hasPending bool
+	codeH      float64 // mean entropy of the last batch's codes (crop 0)
+	predH      float64 // mean entropy of crop 1's predictions, softmax(z·C/τ)
 }
 
 // NewSwAV builds the encoder, the projection head g (Linear → BatchNorm →
@@ -175,10 +178,57 @@ func (m *SwAV) Loss(b Batch) *autograd.Value {
 		m.hasPending = true
 	}
 	l := loss.SwappedPrediction(scores, codes, crops, m.tau)
+	k := m.NumPrototypes()
+	m.codeH = meanEntropy(codes[0].Data, n, k)
+	m.predH = meanSoftmaxEntropy(scores.Data.Data[n*k:2*n*k], n, k, 1/m.tau)
 	for _, q := range codes {
 		tensor.Put(q)
 	}
 	return l
+}
+
+// Report returns the mean entropy (nats) of the last batch's codes of the
+// first crop ("code_entropy") and of the second crop's predictions
+// softmax(z·C/τ) ("pred_entropy"). Both start near log K; codes that stay
+// there carry no signal (ε too large for the spread of the scores), and a
+// loss stuck at log K with both entropies at log K is the collapse the
+// prototype freeze guards against.
+func (m *SwAV) Report() map[string]float64 {
+	return map[string]float64{"code_entropy": m.codeH, "pred_entropy": m.predH}
+}
+
+// meanEntropy returns the mean entropy of the n rows of x [n, k], each a
+// distribution.
+func meanEntropy(x []float32, n, k int) float64 {
+	var total float64
+	for _, p := range x[:n*k] {
+		if p > 0 {
+			total -= float64(p) * math.Log(float64(p))
+		}
+	}
+	return total / float64(n)
+}
+
+// meanSoftmaxEntropy returns the mean over the n rows of x [n, k] of the
+// entropy of softmax(scale·row).
+func meanSoftmaxEntropy(x []float32, n, k int, scale float32) float64 {
+	var total float64
+	for r := range n {
+		row := x[r*k : (r+1)*k]
+		mx := float64(row[0])
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		var z, ez float64 // Σ e^u and Σ u·e^u, u = scale·(v − max)
+		for _, v := range row {
+			u := float64(scale) * (float64(v) - mx)
+			e := math.Exp(u)
+			z += e
+			ez += u * e
+		}
+		total += math.Log(z) - ez/z // H = log Z − E[u]
+	}
+	return total / float64(n)
 }
 
 // crops checks the batch's views against the configuration and returns

@@ -549,3 +549,64 @@ func BenchmarkSwAVStep(b *testing.B) {
 		})
 	}
 }
+
+func TestMeanEntropy(t *testing.T) {
+	const k = 8
+	uniform := make([]float32, 2*k)
+	for i := range uniform {
+		uniform[i] = 1.0 / k
+	}
+	oneHot := make([]float32, 2*k)
+	oneHot[3], oneHot[k+5] = 1, 1
+	scores := []float32{0.3, -0.1, 0.7, 0.2, 0, 0.5, -0.4, 0.1}
+	var want float64 // entropy of softmax(scores/0.1), directly
+	var z float64
+	for _, s := range scores {
+		z += math.Exp(float64(s) / 0.1)
+	}
+	for _, s := range scores {
+		p := math.Exp(float64(s)/0.1) / z
+		want -= p * math.Log(p)
+	}
+	for _, c := range []struct {
+		name  string
+		x     []float32
+		n     int
+		scale float32
+		want  float64
+	}{
+		{"uniform distribution", uniform, 2, 1, math.Log(k)},
+		{"one-hot distribution", oneHot, 2, 1, 0},
+		{"equal scores", make([]float32, k), 1, 10, math.Log(k)},
+		{"softmax of scores", scores, 1, 10, want},
+	} {
+		got := meanEntropy(c.x, c.n, k)
+		if c.scale != 1 {
+			got = meanSoftmaxEntropy(c.x, c.n, k, c.scale)
+		}
+		if math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("%s: entropy %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestSwAVReport checks the logged entropies: within (0, log K], and
+// sharper codes for a smaller ε on the same batch.
+func TestSwAVReport(t *testing.T) {
+	codeH := map[float64]float64{}
+	for _, eps := range []float64{0.05, 0.01} {
+		m := newTinySwAV(t, swavOptions(func(o *SwAVConfig) { o.Epsilon = eps }), 3)
+		m.Loss(swavBatch(5, 0, 2))
+		r := m.Report()
+		logK := math.Log(float64(m.NumPrototypes()))
+		for _, name := range []string{"code_entropy", "pred_entropy"} {
+			if h, ok := r[name]; !ok || !(h > 0 && h <= logK+1e-9) {
+				t.Fatalf("ε %v: %s = %v (present %v), want in (0, log K = %.3f]", eps, name, h, ok, logK)
+			}
+		}
+		codeH[eps] = r["code_entropy"]
+	}
+	if !(codeH[0.01] < codeH[0.05]) {
+		t.Errorf("code entropy %v at ε 0.01, %v at ε 0.05: want sharper codes for the smaller ε", codeH[0.01], codeH[0.05])
+	}
+}

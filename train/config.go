@@ -39,6 +39,7 @@ type Config struct {
 	Momentum        float64 `yaml:"momentum"`
 	WeightDecay     float64 `yaml:"weight_decay"`
 	WarmupEpochs    float64 `yaml:"warmup_epochs"`
+	LARSEta         float64 `yaml:"lars_eta"` // LARS trust coefficient (0.001: main_swav.py; solo-learn's CIFAR recipes 0.02)
 
 	Temperature float64 `yaml:"temperature"` // 0: the method's default
 	ProjHidden  int     `yaml:"proj_hidden"` // 0: the encoder's feature width
@@ -100,6 +101,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("width: %g, want > 0", c.Width)
 	case c.Temperature < 0:
 		return fmt.Errorf("temperature: %g, want > 0", c.Temperature)
+	case c.LARSEta < 0:
+		return fmt.Errorf("lars_eta: %g, want > 0 (or 0 for 0.001)", c.LARSEta)
 	case c.WarmupEpochs < 0:
 		return fmt.Errorf("warmup_epochs: %g, want >= 0", c.WarmupEpochs)
 	case c.KNNK < 1 || c.KNNTemperature <= 0:

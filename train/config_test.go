@@ -1,8 +1,11 @@
 package train
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"contrastive/data"
 )
 
 func TestShippedRecipeParses(t *testing.T) {
@@ -53,3 +56,33 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("moco default lr %v, want 0.06", c.LR)
 	}
 }
+
+// TestEveryRecipeBuilds loads every config under configs/, validates it and
+// builds its method (a CIFAR-10-sized dataset: 50,000 images, 10 classes),
+// so a recipe cannot ship with a key, value or method setting that fails.
+func TestEveryRecipeBuilds(t *testing.T) {
+	files, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(files) < 6 {
+		t.Fatalf("configs: %v, %v", files, err)
+	}
+	for _, f := range files {
+		cfg, err := LoadConfig(f, DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Resolve()
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := newMethod(cfg, 3, recipeDataset{}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
+
+// recipeDataset stands in for CIFAR-10's training set when building a
+// recipe's method.
+type recipeDataset struct{ data.Dataset }
+
+func (recipeDataset) Len() int        { return 50000 }
+func (recipeDataset) NumClasses() int { return 10 }

@@ -22,6 +22,9 @@ type Record struct {
 	// from the bank (InstDisc §3.5), logged with the kNN monitor.
 	BankKNNTop1 *float64 `json:"bank_knn_top1,omitempty"`
 	BankKNNTop5 *float64 `json:"bank_knn_top5,omitempty"`
+	// Method holds the method's own statistics of the logged step's batch
+	// (methods.Reporter), such as SwAV's code and prediction entropies.
+	Method map[string]float64 `json:"method,omitempty"`
 }
 
 // MetricsLog appends Records to a JSON-lines file.

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"contrastive/augment"
@@ -181,7 +183,7 @@ func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error
 func newOptimizer(cfg Config, params []optim.Param) (optim.Optimizer, error) {
 	switch cfg.Optimizer {
 	case "lars":
-		return optim.NewLARS(params, optim.LARSConfig{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Exclude: optim.ExcludeBiasAndNorm})
+		return optim.NewLARS(params, optim.LARSConfig{LR: cfg.LR, Eta: cfg.LARSEta, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Exclude: optim.ExcludeBiasAndNorm})
 	case "adamw":
 		return optim.NewAdamW(params, optim.AdamWConfig{LR: cfg.LR, WeightDecay: cfg.WeightDecay})
 	default:
@@ -287,6 +289,9 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			ips := float64(images-lastImages) / now.Sub(lastLog).Seconds()
 			lastLog, lastImages = now, images
 			rec := Record{Step: r.step, Epoch: b.Epoch, Loss: loss, LR: lr, ImagesSec: ips, Elapsed: time.Since(began).Seconds()}
+			if rep, ok := r.method.(methods.Reporter); ok {
+				rec.Method = rep.Report()
+			}
 			if err := r.metrics.Write(rec); err != nil {
 				return nil, err
 			}
@@ -491,6 +496,9 @@ func (r *run) progress(rec Record, began time.Time) {
 	}
 	line := fmt.Sprintf("epoch %d  step %d/%d  loss %.4f  lr %.4g  %.1f img/s  ETA %s",
 		rec.Epoch+1, rec.Step, r.total, rec.Loss, rec.LR, rec.ImagesSec, eta.Round(time.Second))
+	for _, k := range slices.Sorted(maps.Keys(rec.Method)) {
+		line += fmt.Sprintf("  %s %.3g", k, rec.Method[k])
+	}
 	if r.opt.Progress {
 		fmt.Fprintf(r.opt.Log, "\r%-90s", line)
 	} else {

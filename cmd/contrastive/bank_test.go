@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,5 +101,46 @@ func TestBankKNNMonitor(t *testing.T) {
 	}
 	if n := strings.Count(string(recs), `"bank_knn_top1"`); n != 2 {
 		t.Errorf("metrics.jsonl has %d bank kNN records, want 2 (epoch 1 and the end)", n)
+	}
+}
+
+// TestSwAVReportInMetrics trains SwAV for 3 steps and checks that every
+// logged step carries the code and prediction entropies, in nats, within
+// (0, log K].
+func TestSwAVReportInMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small run")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	var so, se bytes.Buffer
+	args := []string{"pretrain", "--method", "swav", "--data", "mnist", "--width", "0.0625", "--batch-size", "16",
+		"--max-steps", "3", "--log-every", "1", "--warmup-epochs", "0", "--swav-local-crops", "0", "--swav-prototypes", "64",
+		"--workers", "2", "--seed", "5", "--out", dir}
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, so.String(), se.String())
+	}
+	f, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(f)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("metrics.jsonl has %d lines, want 3:\n%s", len(lines), f)
+	}
+	for _, l := range lines {
+		var rec struct {
+			Method map[string]float64 `json:"method"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"code_entropy", "pred_entropy"} {
+			if h := rec.Method[k]; !(h > 0 && h <= math.Log(64)+1e-9) {
+				t.Errorf("%s: %s = %v, want in (0, log 64]", l, k, h)
+			}
+		}
+	}
+	if !strings.Contains(so.String(), "code_entropy") {
+		t.Errorf("the progress lines do not show the entropies:\n%s", so.String())
 	}
 }

@@ -171,6 +171,7 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"pretrain", "--epochs", "0"},
 		{"pretrain", "--optimizer", "rmsprop"},
+		{"pretrain", "--optimizer", "lars", "--lars-eta", "-1", "--max-steps", "0"},
 		{"pretrain", "--method", "nope", "--max-steps", "0"},
 		{"pretrain", "--data", "/does/not/exist", "--max-steps", "0"},
 		{"eval", "knn"},
