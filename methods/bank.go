@@ -1,13 +1,14 @@
 package methods
 
 import (
-	"contrastive/internal/knn"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"contrastive/autograd"
+	"contrastive/internal/knn"
 	"contrastive/loss"
+	"contrastive/models"
 	"contrastive/nn"
 	"contrastive/tensor"
 )
@@ -359,3 +360,51 @@ func loadBankState(name string, bank *Bank, s map[string]*tensor.Tensor, nz int)
 	}
 	return append([]float32(nil), z.Data...), nil
 }
+
+// bankMethod is what InstDisc and PIRL share around their memory bank: the
+// encoder, the image head whose normalised output the bank holds, the
+// bank itself and how it starts. Both embed it, so its methods are theirs.
+type bankMethod struct {
+	root      *model
+	encoder   *models.ResNet
+	projector *nn.Sequential // the image head
+	bank      *Bank
+	start     string // the BankInit option ("" means random)
+}
+
+func (m *bankMethod) Model() nn.Module        { return m.root }
+func (m *bankMethod) Encoder() *models.ResNet { return m.encoder }
+
+// Bank is the memory bank (read-only for callers).
+func (m *bankMethod) Bank() *Bank { return m.bank }
+
+// AfterStep folds the batch's staged features into the bank.
+func (m *bankMethod) AfterStep(int) { m.bank.Update() }
+
+// embedding is the image's bank embedding before normalisation: the
+// encoder and the image head.
+func (m *bankMethod) embedding(x *autograd.Value) *autograd.Value {
+	return m.projector.Forward(m.encoder.Forward(x))
+}
+
+// Embed maps images to bank embeddings (see BankEvaluator).
+func (m *bankMethod) Embed(x *tensor.Tensor) *tensor.Tensor {
+	return embedRows(m.root, x, m.embedding)
+}
+
+// BankKNN classifies test embeddings against the bank (see Bank.KNN).
+func (m *bankMethod) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
+	return m.bank.KNN(test, testLabels, bankLabels, cfg)
+}
+
+// BankInit is the configured bank start, "random" or "features".
+func (m *bankMethod) BankInit() string { return bankInit(m.start) }
+
+// InitEmbed embeds x as training does, changing nothing (see
+// BankInitializer).
+func (m *bankMethod) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
+	return embedRowsTraining(m.root, x, m.embedding)
+}
+
+// InitBank fills the bank with rows [N, D] (see BankInitializer).
+func (m *bankMethod) InitBank(rows *tensor.Tensor) error { return m.bank.init(rows) }

@@ -36,15 +36,12 @@ import (
 // AfterStep. Noise indices are drawn from an RNG seeded with (seed, step),
 // so a resumed run draws the same noise.
 type InstDisc struct {
-	cfg       Config
-	opt       InstDiscConfig
-	encoder   *models.ResNet
-	projector *nn.Sequential
-	root      *model
-	bank      *Bank
-	logZ      float32 // log Z; 0 until estimated
-	seed      uint64
-	noise     []int
+	bankMethod
+	cfg   Config
+	opt   InstDiscConfig
+	logZ  float32 // log Z; 0 until estimated
+	seed  uint64
+	noise []int
 }
 
 // NewInstDisc builds the encoder, its linear projection to cfg.ProjDim
@@ -70,18 +67,13 @@ func NewInstDisc(cfg Config, seed uint64) (*InstDisc, error) {
 		return nil, fmt.Errorf("instdisc: %w", err)
 	}
 	proj := nn.LinearProjection(enc.FeatureDim(), cfg.ProjDim, rng)
-	m := &InstDisc{cfg: cfg, opt: opt, encoder: enc, projector: proj, seed: seed,
-		bank: NewBank(cfg.DatasetSize, cfg.ProjDim, float32(opt.BankMomentum), rand.New(rand.NewPCG(seed, bankStream)))}
+	m := &InstDisc{cfg: cfg, opt: opt, seed: seed, bankMethod: bankMethod{encoder: enc, projector: proj, start: opt.BankInit,
+		bank: NewBank(cfg.DatasetSize, cfg.ProjDim, float32(opt.BankMomentum), rand.New(rand.NewPCG(seed, bankStream)))}}
 	m.root = newModel(nn.Child{Name: "", Module: enc}, nn.Child{Name: "projector", Module: proj})
 	return m, nil
 }
 
-func (m *InstDisc) Name() string            { return "instdisc" }
-func (m *InstDisc) Model() nn.Module        { return m.root }
-func (m *InstDisc) Encoder() *models.ResNet { return m.encoder }
-
-// Bank is the memory bank (read-only for callers).
-func (m *InstDisc) Bank() *Bank { return m.bank }
+func (m *InstDisc) Name() string { return "instdisc" }
 
 // LogZ returns log Z of the NCE loss, 0 before the first batch.
 func (m *InstDisc) LogZ() float32 { return m.logZ }
@@ -119,9 +111,6 @@ func (m *InstDisc) Loss(b Batch) *autograd.Value {
 	return l
 }
 
-// AfterStep folds the batch's features into the bank.
-func (m *InstDisc) AfterStep(int) { m.bank.Update() }
-
 // State is the bank ("memory_bank" [N, 128]) and log Z ("nce_log_z" [1],
 // 0 before the first batch).
 func (m *InstDisc) State() map[string]*tensor.Tensor {
@@ -141,31 +130,3 @@ func (m *InstDisc) LoadState(s map[string]*tensor.Tensor) error {
 	m.logZ = z[0]
 	return nil
 }
-
-// Embed maps images to bank embeddings (see BankEvaluator).
-func (m *InstDisc) Embed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRows(m.root, x, m.embedding)
-}
-
-// BankKNN classifies test embeddings against the bank (see Bank.KNN).
-func (m *InstDisc) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
-	return m.bank.KNN(test, testLabels, bankLabels, cfg)
-}
-
-// embedding is the image's bank embedding before normalisation: the
-// encoder and the image head.
-func (m *InstDisc) embedding(x *autograd.Value) *autograd.Value {
-	return m.projector.Forward(m.encoder.Forward(x))
-}
-
-// BankInit is the configured bank start, "random" or "features".
-func (m *InstDisc) BankInit() string { return bankInit(m.opt.BankInit) }
-
-// InitEmbed embeds x as training does, changing nothing (see
-// BankInitializer).
-func (m *InstDisc) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRowsTraining(m.root, x, m.embedding)
-}
-
-// InitBank fills the bank with rows [N, D] (see BankInitializer).
-func (m *InstDisc) InitBank(rows *tensor.Tensor) error { return m.bank.init(rows) }

@@ -46,14 +46,11 @@ import (
 // pixels still leave the CIFAR-stem ResNet a 2×2 map before its last
 // pooling.
 type PIRL struct {
+	bankMethod // encoder, image head W_f, bank
 	cfg        Config
 	opt        PIRLConfig
-	encoder    *models.ResNet
-	projector  *nn.Sequential // W_f
 	patchHead  *nn.Sequential // W_p
 	jigsawHead *nn.Sequential // W_g
-	root       *model
-	bank       *Bank
 	negatives  int
 	logZ       [2]float32 // log Z of the jigsaw and the image terms; 0 until estimated
 	seed       uint64
@@ -86,11 +83,11 @@ func NewPIRL(cfg Config, seed uint64) (*PIRL, error) {
 		return nil, fmt.Errorf("pirl: %w", err)
 	}
 	d := enc.FeatureDim()
-	m := &PIRL{cfg: cfg, opt: opt, encoder: enc, seed: seed,
-		projector:  nn.LinearProjection(d, cfg.ProjDim, rng),
+	m := &PIRL{cfg: cfg, opt: opt, seed: seed,
+		bankMethod: bankMethod{encoder: enc, projector: nn.LinearProjection(d, cfg.ProjDim, rng), start: opt.BankInit,
+			bank: NewBank(cfg.DatasetSize, cfg.ProjDim, float32(opt.BankMomentum), rand.New(rand.NewPCG(seed, bankStream)))},
 		patchHead:  nn.LinearProjection(d, cfg.ProjDim, rng),
 		jigsawHead: nn.LinearProjection(pirlGrid*pirlGrid*cfg.ProjDim, cfg.ProjDim, rng),
-		bank:       NewBank(cfg.DatasetSize, cfg.ProjDim, float32(opt.BankMomentum), rand.New(rand.NewPCG(seed, bankStream))),
 		negatives:  opt.Negatives,
 	}
 	if m.negatives == 0 {
@@ -101,12 +98,7 @@ func NewPIRL(cfg Config, seed uint64) (*PIRL, error) {
 	return m, nil
 }
 
-func (m *PIRL) Name() string            { return "pirl" }
-func (m *PIRL) Model() nn.Module        { return m.root }
-func (m *PIRL) Encoder() *models.ResNet { return m.encoder }
-
-// Bank is the memory bank (read-only for callers).
-func (m *PIRL) Bank() *Bank { return m.bank }
+func (m *PIRL) Name() string { return "pirl" }
 
 // Negatives is the number of noise rows drawn per step.
 func (m *PIRL) Negatives() int { return m.negatives }
@@ -151,9 +143,6 @@ func (m *PIRL) Loss(b Batch) *autograd.Value {
 	return autograd.Add(autograd.Scale(lJig, lam), autograd.Scale(lImg, 1-lam))
 }
 
-// AfterStep folds the batch's image features f(v_I) into the bank.
-func (m *PIRL) AfterStep(int) { m.bank.Update() }
-
 // State is the bank ("memory_bank" [N, 128]) and the two log Z
 // ("nce_log_z" [2]: jigsaw term, image term; 0 before the first batch).
 func (m *PIRL) State() map[string]*tensor.Tensor {
@@ -173,31 +162,3 @@ func (m *PIRL) LoadState(s map[string]*tensor.Tensor) error {
 	m.logZ = [2]float32{z[0], z[1]}
 	return nil
 }
-
-// Embed maps images to bank embeddings f(v_I) (see BankEvaluator).
-func (m *PIRL) Embed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRows(m.root, x, m.embedding)
-}
-
-// BankKNN classifies test embeddings against the bank (see Bank.KNN).
-func (m *PIRL) BankKNN(test *tensor.Tensor, testLabels, bankLabels []int, cfg KNNConfig) (top1, top5 float64, err error) {
-	return m.bank.KNN(test, testLabels, bankLabels, cfg)
-}
-
-// embedding is the image's bank embedding before normalisation: the
-// encoder and the image head.
-func (m *PIRL) embedding(x *autograd.Value) *autograd.Value {
-	return m.projector.Forward(m.encoder.Forward(x))
-}
-
-// BankInit is the configured bank start, "random" or "features".
-func (m *PIRL) BankInit() string { return bankInit(m.opt.BankInit) }
-
-// InitEmbed embeds x as training does, changing nothing (see
-// BankInitializer).
-func (m *PIRL) InitEmbed(x *tensor.Tensor) *tensor.Tensor {
-	return embedRowsTraining(m.root, x, m.embedding)
-}
-
-// InitBank fills the bank with rows [N, D] (see BankInitializer).
-func (m *PIRL) InitBank(rows *tensor.Tensor) error { return m.bank.init(rows) }
