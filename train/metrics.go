@@ -25,6 +25,9 @@ type Record struct {
 	// Method holds the method's own statistics of the logged step's batch
 	// (methods.Reporter), such as SwAV's code and prediction entropies.
 	Method map[string]float64 `json:"method,omitempty"`
+	// Process samples the process at the logged step (resident memory,
+	// Go heap, goroutines, open files): flat lines over a long run.
+	Process *ProcessStats `json:"process,omitempty"`
 }
 
 // MetricsLog appends Records to a JSON-lines file.

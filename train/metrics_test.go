@@ -41,3 +41,13 @@ func TestMetricsResumeTruncatesAndPlots(t *testing.T) {
 		t.Fatalf("loss.png: %d bytes, err %v", len(b), err)
 	}
 }
+
+func TestReadProcessStats(t *testing.T) {
+	ps := readProcessStats()
+	if ps.Goroutines < 1 || ps.HeapBytes <= 0 {
+		t.Fatalf("process stats %+v: want at least one goroutine and a positive heap", ps)
+	}
+	if _, err := os.Stat("/proc/self/statm"); err == nil && (ps.RSSBytes < 1<<20 || ps.OpenFDs < 3) {
+		t.Fatalf("process stats %+v: on Linux want RSS >= 1 MiB and >= 3 open files", ps)
+	}
+}

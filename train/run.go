@@ -288,7 +288,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			now := time.Now()
 			ips := float64(images-lastImages) / now.Sub(lastLog).Seconds()
 			lastLog, lastImages = now, images
-			rec := Record{Step: r.step, Epoch: b.Epoch, Loss: loss, LR: lr, ImagesSec: ips, Elapsed: time.Since(began).Seconds()}
+			rec := Record{Step: r.step, Epoch: b.Epoch, Loss: loss, LR: lr, ImagesSec: ips, Elapsed: time.Since(began).Seconds(), Process: readProcessStats()}
 			if rep, ok := r.method.(methods.Reporter); ok {
 				rec.Method = rep.Report()
 			}

@@ -16,9 +16,11 @@ const module = "contrastive"
 var layer = map[string]int{
 	"internal/parallel":    0,
 	"internal/layering":    0,
+	"internal/npy":         0,
 	"kernels":              1,
 	"kernels/kerneltest":   2,
 	"tensor":               2,
+	"index":                2,
 	"internal/safetensors": 3,
 	"internal/knn":         3,
 	"autograd":             3,

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Checks a soak run made by tools/soak.sh (standard library only).
+
+    python3 tools/soak_check.py RUN_DIR
+
+For every resume: the steps that the killed segment logged after the
+checkpoint it was resumed from are logged again by the next segment, and
+their losses must be identical. Also prints the resident memory, heap,
+goroutines and open files over the run (from metrics.jsonl and from the
+outside samples) so that leaks show as a slope."""
+import csv, json, os, sys
+
+d = sys.argv[1]
+soak = os.path.join(d, "soak")
+segs = sorted((f for f in os.listdir(soak) if f.startswith("segment-") and f.endswith(".jsonl")),
+              key=lambda f: int(f[8:-6]))
+logs = []
+for f in segs:
+    with open(os.path.join(soak, f)) as fh:
+        logs.append({r["step"]: r for r in map(json.loads, fh) if "loss" in r and r.get("knn_top1") is None})
+checked = mismatched = 0
+for k in range(len(logs) - 1):
+    a, b = logs[k], logs[k + 1]
+    resumed_from = max((s for s in b if s in a and all(s2 in a for s2 in b if s2 <= s)), default=0)
+    overlap = [s for s in a if s in b]
+    for s in overlap:
+        checked += 1
+        if a[s]["loss"] != b[s]["loss"]:
+            mismatched += 1
+            print(f"segment {k}->{k+1}: step {s} loss {a[s]['loss']} != {b[s]['loss']}")
+    print(f"resume {k+1}: segment {k} reached step {max(a)}, segment {k+1} re-ran steps {min((s for s in b if s not in a or True), default=0)}..; {len(overlap)} logged steps compared")
+print(f"compared {checked} logged steps across {len(logs)-1} resumes: {mismatched} differ")
+last = logs[-1] if logs else {}
+def series(key):
+    return [(s, r["process"][key]) for s, r in sorted(last.items()) if r.get("process")]
+for key in ("rss_bytes", "heap_bytes", "goroutines", "open_fds"):
+    s = series(key)
+    if s:
+        n = len(s); q = [s[0], s[n // 4], s[n // 2], s[3 * n // 4], s[-1]]
+        print(key, " ".join(f"step {a}: {b}" for a, b in q), "max", max(v for _, v in s))
+with open(os.path.join(soak, "samples.csv")) as fh:
+    rows = list(csv.DictReader(fh))
+if rows:
+    rss = [int(r["rss_kb"]) for r in rows]
+    fds = [int(r["fds"]) for r in rows]
+    print(f"outside samples: {len(rows)}, rss_kb min {min(rss)} max {max(rss)}, fds min {min(fds)} max {max(fds)}")
+sys.exit(1 if mismatched else 0)
