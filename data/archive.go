@@ -181,11 +181,17 @@ func readMember(tr *tar.Reader, hdr *tar.Header, archive string) ([]byte, error)
 	if hdr.Size < 0 || hdr.Size > 1<<31 {
 		return nil, &FormatError{archive, fmt.Sprintf("member %s claims %d bytes", hdr.Name, hdr.Size)}
 	}
-	b := make([]byte, hdr.Size)
-	if _, err := io.ReadFull(tr, b); err != nil {
+	// Grow with the data actually read: a header's size alone (up to 2 GiB)
+	// must not allocate before the bytes are there.
+	buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 16<<20)))
+	n, err := io.Copy(buf, tr)
+	if err == nil && n != hdr.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return nil, &FormatError{archive, "corrupt or truncated archive reading " + hdr.Name + ": " + err.Error()}
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // unpackDir is the cache folder for one split of an archive, keyed by its

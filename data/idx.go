@@ -111,7 +111,10 @@ func isIDX(fs fileSource) bool {
 	return findIDX(fs, "train", "images-idx3") != "" || findIDX(fs, "t10k", "images-idx3") != ""
 }
 
-// gunzipIf decompresses b when it starts with the gzip magic number.
+// gunzipIf decompresses b when it starts with the gzip magic number. It
+// decompresses no more than the IDX header at the start of the stream
+// declares (plus one byte, to tell a longer stream), so a small corrupt or
+// hostile file cannot expand into gigabytes.
 func gunzipIf(b []byte, path string) ([]byte, error) {
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		return b, nil
@@ -120,11 +123,48 @@ func gunzipIf(b []byte, path string) ([]byte, error) {
 	if err != nil {
 		return nil, &FormatError{path, "corrupt gzip stream: " + err.Error()}
 	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
+	head := make([]byte, 16)
+	n, err := io.ReadFull(zr, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, &FormatError{path, "corrupt or truncated gzip stream: " + err.Error()}
 	}
-	return out, nil
+	head = head[:n]
+	size := idxSize(head)
+	if size < 0 {
+		return head, nil // not IDX: parseIDX says why from the first bytes
+	}
+	out := bytes.NewBuffer(make([]byte, 0, min(size, 1<<20)))
+	out.Write(head)
+	if _, err := io.Copy(out, io.LimitReader(zr, size-int64(len(head))+1)); err != nil {
+		return nil, &FormatError{path, "corrupt or truncated gzip stream: " + err.Error()}
+	}
+	if int64(out.Len()) > size {
+		return nil, &FormatError{path, fmt.Sprintf("wrong size: the gzip stream holds more than the %d bytes its IDX header declares", size)}
+	}
+	return out.Bytes(), nil
+}
+
+// idxSize is the file size an IDX header declares (magic, dimensions and
+// data), or -1 when head does not start a ubyte IDX file of 1 or 3
+// dimensions of accepted sizes.
+func idxSize(head []byte) int64 {
+	if len(head) < 8 || head[0] != 0 || head[1] != 0 || head[2] != 8 {
+		return -1
+	}
+	switch head[3] {
+	case 1:
+		return 8 + int64(binary.BigEndian.Uint32(head[4:]))
+	case 3:
+		if len(head) < 16 {
+			return -1
+		}
+		n, h, w := int64(binary.BigEndian.Uint32(head[4:])), int64(binary.BigEndian.Uint32(head[8:])), int64(binary.BigEndian.Uint32(head[12:]))
+		if h < 1 || w < 1 || h > 1<<14 || w > 1<<14 {
+			return -1 // parseIDX refuses the dimensions
+		}
+		return 16 + n*h*w
+	}
+	return -1
 }
 
 // loadIDX opens the split of an IDX folder (MNIST layout).

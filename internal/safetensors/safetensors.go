@@ -86,6 +86,9 @@ func Parse(b []byte) (*File, error) {
 			if d < 0 {
 				return nil, fmt.Errorf("safetensors: tensor %q: negative dimension in shape %v", name, h.Shape)
 			}
+			if d > 0 && count > math.MaxInt64/int64(size)/int64(d) {
+				return nil, fmt.Errorf("safetensors: tensor %q: shape %v is too large", name, h.Shape)
+			}
 			count *= int64(d)
 		}
 		lo, hi := h.Offsets[0], h.Offsets[1]
