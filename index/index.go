@@ -162,6 +162,12 @@ func readRows(path string) ([]Entry, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer f.Close()
+	return parseRows(f, path)
+}
+
+// parseRows reads index.csv from r (path is for errors): the header
+// row,path,label, then one record per row numbered from 0.
+func parseRows(f io.Reader, path string) ([]Entry, error) {
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = 3
 	head, err := r.Read()
