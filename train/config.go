@@ -1,8 +1,12 @@
 package train
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"contrastive/methods"
 
@@ -76,42 +80,89 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first configuration error, naming the key.
+// Validate reports the first configuration error as a *KeyError naming
+// the key and the accepted range.
 func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"width", c.Width}, {"lr", c.LR}, {"momentum", c.Momentum}, {"weight_decay", c.WeightDecay}, {"warmup_epochs", c.WarmupEpochs},
+		{"lars_eta", c.LARSEta}, {"temperature", c.Temperature}, {"knn_temperature", c.KNNTemperature}} {
+		if err := finite(f.key, f.v); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.Method == "":
-		return fmt.Errorf("method: empty")
+		return bad("method", "empty, want one of %s", strings.Join(methods.Names(), ", "))
+	case !slices.Contains(methods.Names(), c.Method):
+		return bad("method", "%q, want one of %s", c.Method, strings.Join(methods.Names(), ", "))
 	case c.Data == "":
-		return fmt.Errorf("data: empty")
+		return bad("data", "empty, want a dataset reference (mnist, a folder or an archive)")
 	case c.Epochs < 1:
-		return fmt.Errorf("epochs: %d, want >= 1", c.Epochs)
+		return bad("epochs", "%d, want >= 1", c.Epochs)
 	case c.BatchSize < 2:
-		return fmt.Errorf("batch_size: %d, want >= 2", c.BatchSize)
+		return bad("batch_size", "%d, want >= 2", c.BatchSize)
 	case c.MaxSteps < -1:
-		return fmt.Errorf("max_steps: %d, want -1 (no limit) or >= 0", c.MaxSteps)
+		return bad("max_steps", "%d, want -1 (no limit) or >= 0", c.MaxSteps)
 	case c.TrainSubset < 0:
-		return fmt.Errorf("train_subset %d: want 0 (all images) or a positive count", c.TrainSubset)
-	case c.CheckpointEvery < 0 || c.LogEvery < 0 || c.KNNEvery < 0:
-		return fmt.Errorf("checkpoint_every, log_every and knn_every must be >= 0")
+		return bad("train_subset", "%d, want 0 (all images) or a positive count", c.TrainSubset)
+	case c.CheckpointEvery < 0:
+		return bad("checkpoint_every", "%d, want >= 0 (0: only at the end)", c.CheckpointEvery)
+	case c.LogEvery < 0:
+		return bad("log_every", "%d, want >= 0 (0: no metrics lines)", c.LogEvery)
+	case c.KNNEvery < 0:
+		return bad("knn_every", "%d, want >= 0 (0: only at the end)", c.KNNEvery)
+	case c.Workers < 0:
+		return bad("workers", "%d, want >= 0 (0: one per core)", c.Workers)
 	case c.Out == "":
-		return fmt.Errorf("out: empty")
+		return bad("out", "empty, want a run directory")
 	case c.LR < 0:
-		return fmt.Errorf("lr: %g, want > 0 (or 0 for the method's default)", c.LR)
+		return bad("lr", "%g, want > 0 (or 0 for the method's default)", c.LR)
 	case c.Width <= 0:
-		return fmt.Errorf("width: %g, want > 0", c.Width)
+		return bad("width", "%g, want > 0", c.Width)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return bad("momentum", "%g, want 0 <= momentum < 1", c.Momentum)
+	case c.WeightDecay < 0:
+		return bad("weight_decay", "%g, want >= 0", c.WeightDecay)
 	case c.Temperature < 0:
-		return fmt.Errorf("temperature: %g, want > 0", c.Temperature)
+		return bad("temperature", "%g, want > 0 (or 0 for the method's default)", c.Temperature)
 	case c.LARSEta < 0:
-		return fmt.Errorf("lars_eta: %g, want > 0 (or 0 for 0.001)", c.LARSEta)
+		return bad("lars_eta", "%g, want > 0 (or 0 for 0.001)", c.LARSEta)
 	case c.WarmupEpochs < 0:
-		return fmt.Errorf("warmup_epochs: %g, want >= 0", c.WarmupEpochs)
-	case c.KNNK < 1 || c.KNNTemperature <= 0:
-		return fmt.Errorf("knn_k must be >= 1 and knn_temperature > 0")
+		return bad("warmup_epochs", "%g, want >= 0", c.WarmupEpochs)
+	case c.ProjHidden < 0:
+		return bad("proj_hidden", "%d, want >= 1 (or 0 for the feature width)", c.ProjHidden)
+	case c.ProjDim < 1:
+		return bad("proj_dim", "%d, want >= 1", c.ProjDim)
+	case c.KNNK < 1:
+		return bad("knn_k", "%d, want >= 1", c.KNNK)
+	case c.KNNTemperature <= 0:
+		return bad("knn_temperature", "%g, want > 0", c.KNNTemperature)
+	case c.KNNTrainSize < 0:
+		return bad("knn_train_size", "%d, want >= 0 (0: all)", c.KNNTrainSize)
 	}
 	switch c.Optimizer {
 	case "sgd", "lars", "adamw":
 	default:
-		return fmt.Errorf("optimizer: %q, want sgd, lars or adamw", c.Optimizer)
+		return bad("optimizer", "%q, want sgd, lars or adamw", c.Optimizer)
+	}
+	var err error
+	switch c.Method {
+	case "moco":
+		err = c.Methods.MoCo.Validate()
+	case "instdisc":
+		err = c.Methods.InstDisc.Validate()
+	case "pirl":
+		err = c.Methods.PIRL.Validate()
+	case "swav":
+		err = c.Methods.SwAV.Validate()
+	}
+	if err != nil {
+		return methodError(c.Method, err)
 	}
 	return nil
 }
@@ -126,7 +177,10 @@ func (c *Config) Resolve() {
 }
 
 // LoadConfig reads a YAML config file over base (keys absent from the file
-// keep base's values). Unknown keys are an error naming the file.
+// keep base's values). Unknown keys, values of the wrong type and values
+// of the file out of range are errors (*KeyError for the last two) naming
+// the file, the line and the key; a value out of range that the file does
+// not set is left for Validate.
 func LoadConfig(path string, base Config) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -140,8 +194,17 @@ func ParseConfig(name string, b []byte, base Config) (Config, error) {
 	cfg := base
 	dec := yaml.NewDecoder(bytesReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
-		return base, fmt.Errorf("config %s: %w", name, err)
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		return base, yamlError(name, b, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) && fileHas(b, ke.Key) {
+			var root yaml.Node
+			_ = yaml.Unmarshal(b, &root)
+			ke.File, ke.Line = name, lineOf(&root, ke.Key)
+			return base, ke
+		}
 	}
 	return cfg, nil
 }

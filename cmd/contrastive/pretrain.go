@@ -88,7 +88,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg = c
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("pretrain", fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -99,7 +99,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		cfg.Out = *resume
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, "pretrain: config:", err)
+		fmt.Fprintln(stderr, "pretrain:", keyErrorSource(err, fs))
 		return 2
 	}
 	if *cpuProfile != "" {
