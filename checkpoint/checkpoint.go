@@ -10,14 +10,35 @@ import (
 	"strings"
 
 	"contrastive/internal/safetensors"
+	"contrastive/internal/version"
 	"contrastive/tensor"
 )
 
-// Format and FormatVersion are written into every checkpoint's metadata.
+// Format and FormatVersion are written into every checkpoint's metadata
+// (keys "format" and "format_version"), with the version of the program
+// that wrote it ("program_version", from internal/version). A reader
+// refuses a format version it does not know: newer ones (ErrNewerFormat)
+// and malformed ones. Version 1 is the first; a future version 2 must keep
+// reading version 1 files or refuse them by name, never misread them.
+//
+// Safetensors files without format "contrastive" (torchvision weights
+// exported by tools/, other programs' files) hold model weights only and
+// load as such.
 const (
 	Format        = "contrastive"
 	FormatVersion = 1
 )
+
+// Metadata keys of the format and of the writing program's version.
+const (
+	KeyFormat         = "format"
+	KeyFormatVersion  = "format_version"
+	KeyProgramVersion = "program_version"
+)
+
+// ErrNewerFormat is matched (errors.Is) by the error for a checkpoint
+// written in a newer format than this program reads.
+var ErrNewerFormat = errors.New("checkpoint format is newer than this program's")
 
 // Reserved name prefixes of training state.
 const (
@@ -117,8 +138,9 @@ func Save(path string, c *Checkpoint) error {
 	for k, v := range c.Metadata {
 		f.Metadata[k] = v
 	}
-	f.Metadata["format"] = Format
-	f.Metadata["format_version"] = strconv.Itoa(FormatVersion)
+	f.Metadata[KeyFormat] = Format
+	f.Metadata[KeyFormatVersion] = strconv.Itoa(FormatVersion)
+	f.Metadata[KeyProgramVersion] = version.String()
 	if c.Config != "" {
 		f.Metadata["config"] = c.Config
 	}
@@ -198,7 +220,7 @@ func Load(path string, model []Entry) (*Checkpoint, error) {
 	}
 	c := &Checkpoint{Model: model, Config: f.Metadata["config"], Metadata: map[string]string{}}
 	for k, v := range f.Metadata {
-		if k != "config" && k != "format" && k != "format_version" {
+		if k != "config" && k != KeyFormat && k != KeyFormatVersion {
 			c.Metadata[k] = v
 		}
 	}
@@ -257,16 +279,34 @@ func read(path string) (*safetensors.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	if v, ok := f.Metadata["format_version"]; ok && f.Metadata["format"] == Format {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("checkpoint: %s: bad format_version %q", path, v)
-		}
-		if n > FormatVersion {
-			return nil, fmt.Errorf("checkpoint: %s: format version %d is newer than this program's %d", path, n, FormatVersion)
-		}
+	if err := checkFormat(f.Metadata); err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// checkFormat accepts the format versions this program reads.
+func checkFormat(meta map[string]string) error {
+	if meta[KeyFormat] != Format {
+		return nil // weights from elsewhere: no training state to misread
+	}
+	writer := ""
+	if v := meta[KeyProgramVersion]; v != "" {
+		writer = " (written by contrastive " + v + ")"
+	}
+	v, ok := meta[KeyFormatVersion]
+	if !ok {
+		return fmt.Errorf("format %s without a format_version%s: damaged, or not a checkpoint of this program", Format, writer)
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil || n < 1:
+		return fmt.Errorf("bad format_version %q%s: want an integer from 1 to %d", v, writer, FormatVersion)
+	case n > FormatVersion:
+		return fmt.Errorf("%w: format version %d%s, this program (contrastive %s) reads versions up to %d; upgrade contrastive to read it",
+			ErrNewerFormat, n, writer, version.String(), FormatVersion)
+	}
+	return nil
 }
 
 func loadModel(path string, f *safetensors.File, model []Entry, opt LoadOptions) error {

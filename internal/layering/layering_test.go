@@ -18,6 +18,7 @@ var layer = map[string]int{
 	"internal/layering":    0,
 	"internal/npy":         0,
 	"internal/fuzzing":     0,
+	"internal/version":     0,
 	"kernels":              1,
 	"kernels/kerneltest":   2,
 	"tensor":               2,
