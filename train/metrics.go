@@ -2,9 +2,12 @@ package train
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"contrastive/internal/safetensors"
 )
 
 // Record is one line of metrics.jsonl: a logged optimizer step, or an
@@ -38,26 +41,42 @@ type MetricsLog struct {
 }
 
 // OpenMetrics opens path for appending (creating it). On resume the file
-// is first truncated to the records with Step <= keepUpTo, so a resumed
-// run's log equals an uninterrupted one.
+// is first rewritten, atomically (a temporary file renamed over it), to
+// the records with Step <= keepUpTo, so a resumed run's log equals an
+// uninterrupted one and a failure (a full disk) leaves the old log whole.
 func OpenMetrics(path string, keepUpTo int) (*MetricsLog, error) {
 	old, err := ReadMetrics(path)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
-	m := &MetricsLog{path: path, f: f, w: bufio.NewWriter(f)}
-	for _, r := range old {
-		if r.Step <= keepUpTo {
-			if err := m.Write(r); err != nil {
-				return nil, err
+	if err == nil {
+		var buf bytes.Buffer
+		for _, r := range old {
+			if r.Step <= keepUpTo {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return nil, fmt.Errorf("metrics %s: %w", path, err)
+				}
+				buf.Write(append(b, '\n'))
 			}
 		}
+		if err := safetensors.WriteFileAtomic(path, buf.Bytes()); err != nil {
+			return nil, metricsError(err)
+		}
 	}
-	return m, m.Flush()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, metricsError(err)
+	}
+	return &MetricsLog{path: path, f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// metricsError is a failed metrics write, with its cause in words.
+func metricsError(err error) error {
+	if h := diskHint(err); h != "" {
+		return fmt.Errorf("metrics: %w (%s)", err, h)
+	}
+	return fmt.Errorf("metrics: %w", err)
 }
 
 // Write appends one record.
@@ -68,7 +87,7 @@ func (m *MetricsLog) Write(r Record) error {
 	}
 	b = append(b, '\n')
 	if _, err := m.w.Write(b); err != nil {
-		return fmt.Errorf("metrics %s: %w", m.path, err)
+		return metricsError(fmt.Errorf("%s: %w", m.path, err))
 	}
 	return nil
 }
@@ -76,7 +95,7 @@ func (m *MetricsLog) Write(r Record) error {
 // Flush writes buffered records to the file.
 func (m *MetricsLog) Flush() error {
 	if err := m.w.Flush(); err != nil {
-		return fmt.Errorf("metrics %s: %w", m.path, err)
+		return metricsError(fmt.Errorf("%s: %w", m.path, err))
 	}
 	return nil
 }
@@ -85,7 +104,7 @@ func (m *MetricsLog) Flush() error {
 func (m *MetricsLog) Close() error {
 	err := m.Flush()
 	if cerr := m.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("metrics %s: %w", m.path, cerr)
+		err = metricsError(fmt.Errorf("%s: %w", m.path, cerr))
 	}
 	return err
 }

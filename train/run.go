@@ -97,10 +97,11 @@ type run struct {
 	perEpoch int
 	start    data.Position
 	metrics  *MetricsLog
+	saved    int // step of the checkpoint on disk, -1 while there is none
 }
 
 func newRun(cfg Config, opt Options) (*run, error) {
-	r := &run{cfg: cfg, opt: opt}
+	r := &run{cfg: cfg, opt: opt, saved: -1}
 	var err error
 	openOpt := data.OpenOptions{SkipBad: cfg.SkipBad, Warn: opt.Log}
 	if r.full, err = data.Open(cfg.Data, openOpt); err != nil {
@@ -210,6 +211,7 @@ func (r *run) resume() error {
 		return fmt.Errorf("resume %s: no data-loader position", path)
 	}
 	r.step = int(ck.Step)
+	r.saved = r.step
 	r.start = data.Position{Epoch: int(pos[0]), Index: int(pos[1])}
 	fmt.Fprintf(r.opt.Log, "resumed %s at step %d (epoch %d, sample %d)\n", path, r.step, r.start.Epoch, r.start.Index)
 	return nil
@@ -218,7 +220,7 @@ func (r *run) resume() error {
 // save writes the checkpoint of the state after r.step steps.
 func (r *run) save(pos data.Position) error {
 	cfgJSON, _ := json.Marshal(r.cfg)
-	return checkpoint.Save(filepath.Join(r.cfg.Out, CheckpointFile), &checkpoint.Checkpoint{
+	err := checkpoint.Save(filepath.Join(r.cfg.Out, CheckpointFile), &checkpoint.Checkpoint{
 		Model:     r.state,
 		Optimizer: r.optim.State(),
 		Step:      int64(r.step),
@@ -227,6 +229,11 @@ func (r *run) save(pos data.Position) error {
 		Config:    string(cfgJSON),
 		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width)},
 	})
+	if err != nil {
+		return r.writeFailed(fmt.Errorf("checkpoint of step %d not written: %w", r.step, err))
+	}
+	r.saved = r.step
+	return nil
 }
 
 func (r *run) loop(ctx context.Context) (*Summary, error) {
@@ -267,8 +274,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Step: r.step, Epoch: b.Epoch})
 		loss = float64(lv.Item())
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("step %d: loss is %v: training stopped; the last good checkpoint is %s (lower the learning rate?)",
-				r.step, loss, filepath.Join(r.cfg.Out, CheckpointFile))
+			return nil, fmt.Errorf("step %d: loss is %v: training stopped (lower the learning rate?); %s", r.step, loss, r.lastCheckpoint())
 		}
 		autograd.Backward(lv)
 		lr := r.sched.At(r.step)
@@ -293,7 +299,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 				rec.Method = rep.Report()
 			}
 			if err := r.metrics.Write(rec); err != nil {
-				return nil, err
+				return nil, r.writeFailed(err)
 			}
 			r.progress(rec, began)
 		}

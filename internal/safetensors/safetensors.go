@@ -268,16 +268,19 @@ func Write(path string, f *File) error {
 }
 
 // WriteFileAtomic writes b to path through a temporary file and a rename.
+// When any step fails (a full disk, a read-only file system, no
+// permission) the error names path, the temporary file is removed and the
+// file at path, if any, is untouched.
 func WriteFileAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := fsys.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	name := tmp.Name()
 	fail := func(err error) error {
 		tmp.Close()
-		os.Remove(name)
+		fsys.Remove(name)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
@@ -290,11 +293,11 @@ func WriteFileAtomic(path string, b []byte) error {
 		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		os.Remove(name)
+		fsys.Remove(name)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+	if err := fsys.Rename(name, path); err != nil {
+		fsys.Remove(name)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
