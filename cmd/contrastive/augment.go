@@ -33,7 +33,7 @@ func augmentGrid(args []string, stdout, stderr io.Writer) int {
 	scale := fs.Int("scale", 0, fmt.Sprintf("enlargement factor (0: enough for %d-pixel cells)", augment.ViewGridMinCell))
 	out := fs.String("out", "views.png", "output PNG file")
 	skipBad := fs.Bool("skip-bad", false, "skip unreadable image files with a warning")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

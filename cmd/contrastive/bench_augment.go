@@ -44,7 +44,7 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -35,7 +35,7 @@ func benchConv(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("shapes", "", "comma-separated shape names to run (default: all)")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

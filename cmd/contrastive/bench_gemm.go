@@ -28,7 +28,7 @@ func benchGemm(args []string, stdout, stderr io.Writer) int {
 	repeats := fs.Int("repeats", 5, "timed runs after a warm-up; the fastest is reported")
 	impl := fs.String("impl", "", fmt.Sprintf("kernel implementation, one of %v (default: the fastest)", kernels.Impls()))
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -31,7 +31,7 @@ func benchStep(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.Threads, "threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	fs.StringVar(&c.CPUProfile, "profile", "", "write a pprof CPU profile of the timed steps to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -27,7 +27,7 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&ec.Batch, "batch-size", 256, "feature extraction batch size")
 	fs.Uint64Var(&ec.Seed, "seed", 1, "linear probe seed")
 	jsonOut := fs.Bool("json", false, "print {\"top1\": ..., \"top5\": ...}")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if ec.Checkpoint == "" || ec.Train == "" || ec.Test == "" {

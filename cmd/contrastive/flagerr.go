@@ -17,7 +17,8 @@ var reFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:
 // with the flag, the value and the type wanted ("flag --batch-size: "many"
 // is not an integer"), not the flag package's "parse error" and usage
 // dump; -h prints the usage as usual.
-func parseFlags(cmd string, fs *flag.FlagSet, args []string, stderr io.Writer) error {
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	cmd := fs.Name()
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	fs.SetOutput(stderr)

@@ -41,6 +41,12 @@ func TestConfigErrorMessages(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", c.args, code, errb.String(), c.want)
 		}
 	}
+	for _, c := range [][]string{{"eval", "knn", "--k", "many"}, {"model", "summary", "--width", "wide"}} {
+		var out, errb bytes.Buffer
+		if code := run(c, &out, &errb); code != 2 || !strings.Contains(errb.String(), "flag --") || !strings.Contains(errb.String(), " is not ") {
+			t.Errorf("%v: exit %d, stderr %q", c, code, errb.String())
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "run")); !os.IsNotExist(err) {
 		t.Errorf("a run directory was created before the configuration was checked: %v", err)
 	}

@@ -25,7 +25,7 @@ func modelSummary(args []string, stdout, stderr io.Writer) int {
 	inCh := fs.Int("in-channels", 3, "input channels (1 for MNIST)")
 	width := fs.Float64("width", 1, "width multiplier: base width max(1, round(64·width))")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {

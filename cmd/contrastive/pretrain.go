@@ -88,7 +88,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg = c
 	}
-	if err := parseFlags("pretrain", fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
