@@ -1,7 +1,6 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -177,10 +176,10 @@ func (c *Config) Resolve() {
 }
 
 // LoadConfig reads a YAML config file over base (keys absent from the file
-// keep base's values). Unknown keys, values of the wrong type and values
-// of the file out of range are errors (*KeyError for the last two) naming
-// the file, the line and the key; a value out of range that the file does
-// not set is left for Validate.
+// keep base's values). Unknown keys and values of the wrong type are
+// errors naming the file, the line and the key (*KeyError). Ranges are
+// Validate's, once flags have overridden the file; LocateFile then says
+// which line of the file set a value out of range.
 func LoadConfig(path string, base Config) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -196,15 +195,6 @@ func ParseConfig(name string, b []byte, base Config) (Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
 		return base, yamlError(name, b, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) && fileHas(b, ke.Key) {
-			var root yaml.Node
-			_ = yaml.Unmarshal(b, &root)
-			ke.File, ke.Line = name, lineOf(&root, ke.Key)
-			return base, ke
-		}
 	}
 	return cfg, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -210,13 +211,34 @@ func methodError(method string, err error) error {
 	return &KeyError{Key: "methods." + method, Msg: msg}
 }
 
-// fileHas reports whether the YAML src sets the dotted key.
-func fileHas(src []byte, key string) bool {
+// Locate returns err with the file and line of its key when err is a
+// *KeyError of unknown origin and the YAML src (the file name) sets that
+// key; otherwise err unchanged.
+func Locate(err error, name string, src []byte) error {
+	var ke *KeyError
+	if !errors.As(err, &ke) || ke.File != "" || ke.Flag != "" {
+		return err
+	}
 	var root yaml.Node
 	if yaml.Unmarshal(src, &root) != nil {
-		return false
+		return err
 	}
-	return lineOf(&root, key) > 0
+	line := lineOf(&root, ke.Key)
+	if line == 0 {
+		return err
+	}
+	loc := *ke
+	loc.File, loc.Line = name, line
+	return &loc
+}
+
+// LocateFile is Locate on the file at path.
+func LocateFile(err error, path string) error {
+	src, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return err
+	}
+	return Locate(err, path, src)
 }
 
 // lineOf is the line of the dotted key's value in the YAML tree, or 0.

@@ -25,19 +25,22 @@ func TestConfigErrorsNameFileLineKey(t *testing.T) {
 		{"method: moco\nmethods:\n  moco:\n    momentum: 2\n", "config c.yaml: line 4: methods.moco.momentum: 2, want 0 < m < 1"},
 		{"optimizer: rmsprop\n", `config c.yaml: line 1: optimizer: "rmsprop", want sgd, lars or adamw`},
 	} {
-		_, err := ParseConfig("c.yaml", []byte(c.yaml), DefaultConfig())
+		cfg, err := ParseConfig("c.yaml", []byte(c.yaml), DefaultConfig())
+		if err == nil {
+			err = Locate(cfg.Validate(), "c.yaml", []byte(c.yaml))
+		}
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
 		}
 	}
-	// A value out of range that the file does not set is left to Validate
-	// (it may come from a flag).
+	// A value out of range that the file does not set is not the file's.
 	base := DefaultConfig()
 	base.BatchSize = 1
-	if _, err := ParseConfig("c.yaml", []byte("epochs: 2\n"), base); err != nil {
-		t.Errorf("file without batch_size: %v", err)
+	cfg, err := ParseConfig("c.yaml", []byte("epochs: 2\n"), base)
+	if err != nil {
+		t.Fatal(err)
 	}
-	err := base.Validate()
+	err = Locate(cfg.Validate(), "c.yaml", []byte("epochs: 2\n"))
 	var ke *KeyError
 	if !errors.As(err, &ke) || ke.Key != "batch_size" || ke.File != "" || err.Error() != "config: batch_size: 1, want >= 2" {
 		t.Errorf("Validate: %v, want a KeyError for batch_size", err)

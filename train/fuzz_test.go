@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzParseConfig parses a YAML config over the defaults. An error names
-// the file; a config that parses is valid in every key the file sets, and
-// once valid as a whole, marshals to YAML that parses back to itself.
+// the file (and for a KeyError the key); a config that parses and
+// validates marshals to YAML that parses back to itself.
 // Seeds: testdata/fuzz/FuzzParseConfig (TestFuzzSeeds,
 // CONTRASTIVE_WRITE_SEEDS=1). Run with
 //
@@ -35,8 +35,12 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			return
 		}
-		if cfg.Validate() != nil {
-			return // a value the file does not set is out of range
+		if err := Locate(cfg.Validate(), "f.yaml", b); err != nil {
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key == "" {
+				t.Fatalf("validation error %v is not a KeyError naming a key", err)
+			}
+			return
 		}
 		again, err := ParseConfig("again.yaml", cfg.Marshal(), DefaultConfig())
 		if err != nil {

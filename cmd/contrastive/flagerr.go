@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 
 	"contrastive/train"
 )
@@ -59,9 +58,10 @@ func flagType(f *flag.Flag) string {
 }
 
 // keyErrorSource says where the value of a configuration error came from:
-// a flag set on the command line names the flag; otherwise the error is
-// the config file's (already located by train.LoadConfig) or a default's.
-func keyErrorSource(err error, fs *flag.FlagSet) error {
+// a flag set on the command line names the flag, a config file (--config,
+// or the run directory's config.yaml with --resume) that sets the key
+// names the file and line, otherwise it is a default's.
+func keyErrorSource(err error, fs *flag.FlagSet, files ...string) error {
 	var ke *train.KeyError
 	if !errors.As(err, &ke) || ke.File != "" {
 		return err
@@ -72,8 +72,15 @@ func keyErrorSource(err error, fs *flag.FlagSet) error {
 			ke.Flag = f.Name
 		}
 	})
-	if ke.Flag == "" && !strings.HasPrefix(err.Error(), "config") {
-		return fmt.Errorf("config: %w", err)
+	if ke.Flag != "" {
+		return ke
 	}
-	return ke
+	for _, f := range files {
+		if f != "" {
+			if loc := train.LocateFile(err, f); loc != err {
+				return loc
+			}
+		}
+	}
+	return err
 }

@@ -21,12 +21,18 @@ func TestConfigErrorMessages(t *testing.T) {
 	if err := os.WriteFile(unknown, []byte("method: simclr\nbatchsize: 8\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	rangeFile := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(rangeFile, []byte("epochs: 2\nmomentum: 1.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--config", cfgFile}, "pretrain: config " + cfgFile + `: line 2: batch_size: "many" is not an integer`},
 		{[]string{"--config", unknown}, "pretrain: config " + unknown + ": line 2: batchsize: unknown key (known keys: "},
+		{[]string{"--config", rangeFile}, "pretrain: config " + rangeFile + ": line 2: momentum: 1.5, want 0 <= momentum < 1"},
+		{[]string{"--config", rangeFile, "--momentum", "0.9", "--epochs", "0"}, "pretrain: flag --epochs: 0, want >= 1"},
 		{[]string{"--batch-size", "many"}, `pretrain: flag --batch-size: "many" is not an integer`},
 		{[]string{"--batch-size", "1"}, "pretrain: flag --batch-size: 1, want >= 2"},
 		{[]string{"--lr", "-0.1"}, "pretrain: flag --lr: -0.1, want > 0"},

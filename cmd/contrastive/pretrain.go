@@ -99,7 +99,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		cfg.Out = *resume
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, "pretrain:", keyErrorSource(err, fs))
+		fmt.Fprintln(stderr, "pretrain:", keyErrorSource(err, fs, configFlag(args), resumeConfig(args)))
 		return 2
 	}
 	if *cpuProfile != "" {
@@ -150,6 +150,14 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 func configFlag(args []string) string { return findFlag(args, "config") }
 
 func resumeFlag(args []string) string { return findFlag(args, "resume") }
+
+// resumeConfig is the config.yaml of the run directory --resume names, or "".
+func resumeConfig(args []string) string {
+	if d := resumeFlag(args); d != "" {
+		return d + "/" + train.ConfigFile
+	}
+	return ""
+}
 
 func findFlag(args []string, name string) string {
 	for i, a := range args {
