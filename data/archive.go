@@ -183,7 +183,7 @@ func readMember(tr *tar.Reader, hdr *tar.Header, archive string) ([]byte, error)
 	}
 	// Grow with the data actually read: a header's size alone (up to 2 GiB)
 	// must not allocate before the bytes are there.
-	buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 16<<20)))
+	buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
 	n, err := io.Copy(buf, tr)
 	if err == nil && n != hdr.Size {
 		err = io.ErrUnexpectedEOF

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -210,6 +211,19 @@ func FuzzDecodeImage(f *testing.F) {
 	})
 }
 
+// truncatedTar is a tar stream whose one member claims size bytes but
+// holds only data.
+func truncatedTar(t *testing.T, name string, size int64, data []byte) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(data)
+	tw.Flush() // fails: the member is short; the bytes so far are what we want
+	return buf.Bytes()
+}
+
 // TestFuzzSeeds checks (or, with CONTRASTIVE_WRITE_SEEDS=1, writes) the
 // seed corpora of the fuzz targets above.
 func TestFuzzSeeds(t *testing.T) {
@@ -222,6 +236,9 @@ func TestFuzzSeeds(t *testing.T) {
 		{Name: "empty", Args: []any{idxImages(0, 1, 1, testPix), idxLabels(nil)}},
 		{Name: "truncated", Args: []any{imgs[:len(imgs)-3], lbls}},
 		{Name: "count-mismatch", Args: []any{imgs, idxLabels([]uint8{1, 2})}},
+		// Found in review: a gzip stream was decompressed whole, whatever
+		// its header declared (here one 1×1 image, then 4 MiB of zeros).
+		{Name: "regress-gzip-longer-than-header", Args: []any{gz(t, append(idxImages(1, 1, 1, testPix), make([]byte, 4<<20)...)), lbls[:9]}},
 	})
 
 	c10 := cifarRecords(2, func(i int) []uint8 { return []uint8{uint8(3 * i)} })
@@ -265,6 +282,9 @@ func TestFuzzSeeds(t *testing.T) {
 		{Name: "idx-test", Args: []any{tarOf(idx, true), true, false}},
 		{Name: "cifar", Args: []any{tarOf(cifar, true), false, false}},
 		{Name: "escape", Args: []any{tarOf([]member{{"../up/a.png", encode(t, rgbImage(3, 3, 0), ".png")}}, false), false, false}},
+		// Found in review: a member was read into a buffer of the size its
+		// header claims (here 1 GiB) before the bytes were there.
+		{Name: "regress-member-claims-1GiB", Args: []any{truncatedTar(t, "m/train-images-idx3-ubyte", 1<<30, imgs), false, false}},
 	})
 
 	gray := image.NewGray(image.Rect(0, 0, 5, 3))
