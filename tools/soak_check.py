@@ -44,4 +44,25 @@ if rows:
     rss = [int(r["rss_kb"]) for r in rows]
     fds = [int(r["fds"]) for r in rows]
     print(f"outside samples: {len(rows)}, rss_kb min {min(rss)} max {max(rss)}, fds min {min(fds)} max {max(fds)}")
+    # The curve: resident memory every 5 minutes of soak time, and per
+    # segment (one process) the least-squares slope after its first five
+    # minutes of warm-up, which is what a leak would show as.
+    print("rss curve (soak minute: MB):", " ".join(
+        f"{int(r['t']) // 60}:{int(r['rss_kb']) / 1024:.0f}" for i, r in enumerate(rows)
+        if i == 0 or int(r["t"]) // 300 != int(rows[i - 1]["t"]) // 300))
+    by_pid = {}
+    for r in rows:
+        by_pid.setdefault(r["pid"], []).append((int(r["t"]), int(r["rss_kb"]), int(r["fds"])))
+    for k, (pid, pts) in enumerate(by_pid.items()):
+        t0 = pts[0][0]
+        warm = [(t, v) for t, v, _ in pts if t - t0 >= 300]
+        slope = 0.0
+        if len(warm) >= 3:
+            mt = sum(t for t, _ in warm) / len(warm)
+            mv = sum(v for _, v in warm) / len(warm)
+            den = sum((t - mt) ** 2 for t, _ in warm)
+            slope = sum((t - mt) * (v - mv) for t, v in warm) / den * 3600 / 1024 if den else 0.0
+        print(f"segment {k} (pid {pid}): {len(pts)} samples over {(pts[-1][0] - t0) / 60:.1f} min, "
+              f"rss {min(v for _, v, _ in pts) / 1024:.0f}..{max(v for _, v, _ in pts) / 1024:.0f} MB, "
+              f"slope after warm-up {slope:+.1f} MB/hour, fds {min(f for *_, f in pts)}..{max(f for *_, f in pts)}")
 sys.exit(1 if mismatched else 0)
