@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"contrastive/internal/npy"
 	"contrastive/internal/parallel"
@@ -77,6 +78,9 @@ func (w *Writer) Add(vec []float32, e Entry) error {
 	if len(vec) != w.dim {
 		return fmt.Errorf("index: vector of %d values, the index holds %d", len(vec), w.dim)
 	}
+	if err := checkEntry(e); err != nil {
+		return fmt.Errorf("index: row %d: %w", w.n, err)
+	}
 	if w.normalize {
 		w.scratch = append(w.scratch[:0], vec...)
 		Normalize(w.scratch)
@@ -89,6 +93,17 @@ func (w *Writer) Add(vec []float32, e Entry) error {
 		return fmt.Errorf("index: %s: %w", filepath.Join(w.dir, RowsFile), err)
 	}
 	w.n++
+	return nil
+}
+
+// checkEntry refuses what index.csv cannot hold: a CR LF pair, which a
+// CSV reader turns into LF (found by FuzzParseRows).
+func checkEntry(e Entry) error {
+	for _, f := range []struct{ name, v string }{{"path", e.Path}, {"label", e.Label}} {
+		if strings.Contains(f.v, "\r\n") {
+			return fmt.Errorf("%s %q holds a CR LF pair, which index.csv cannot keep", f.name, f.v)
+		}
+	}
 	return nil
 }
 

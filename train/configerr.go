@@ -75,11 +75,17 @@ func yamlError(name string, src []byte, err error) error {
 	if m := reTypeErr.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		key := keyAtLine(&root, line, false)
+		if key == "" { // not a key's value: the document itself (found by FuzzParseConfig)
+			return fmt.Errorf("config %s: line %d: %s is not %s (want keys such as \"method: simclr\")", name, line, quoteValue(m[3]), want(m[4]))
+		}
 		return &KeyError{File: name, Line: line, Key: key, Msg: fmt.Sprintf("%s is not %s", quoteValue(m[3]), want(m[4]))}
 	}
 	if m := reUnknownKey.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		key := keyAtLine(&root, line, true)
+		if key == "" {
+			key = m[2]
+		}
 		parent := key[:max(strings.LastIndexByte(key, '.'), 0)]
 		return &KeyError{File: name, Line: line, Key: key, Msg: fmt.Sprintf("unknown key (known keys%s: %s)", inSection(parent), strings.Join(knownKeys(parent), ", "))}
 	}

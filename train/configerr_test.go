@@ -23,6 +23,7 @@ func TestConfigErrorsNameFileLineKey(t *testing.T) {
 		{"momentum: 1.5\n", "config c.yaml: line 1: momentum: 1.5, want 0 <= momentum < 1"},
 		{"method: simklr\n", "config c.yaml: line 1: method: \"simklr\", want one of"},
 		{"method: moco\nmethods:\n  moco:\n    momentum: 2\n", "config c.yaml: line 4: methods.moco.momentum: 2, want 0 < m < 1"},
+		{"0\n", `config c.yaml: line 1: "0" is not a mapping of keys (want keys such as "method: simclr")`},
 		{"optimizer: rmsprop\n", `config c.yaml: line 1: optimizer: "rmsprop", want sgd, lars or adamw`},
 	} {
 		cfg, err := ParseConfig("c.yaml", []byte(c.yaml), DefaultConfig())
