@@ -51,7 +51,7 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 	cache := unpackDir(p, split, opt)
 	if cache != "" {
 		if st, err := os.Stat(cache); err == nil && st.IsDir() {
-			return openFolder(cache, name, split, opt)
+			return openUnpacked(cache, p, name, split, opt)
 		}
 	}
 	f, err := os.Open(p)
@@ -154,7 +154,7 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 		if err := un.finish(); err != nil {
 			return nil, err
 		}
-		return openFolder(cache, name, split, opt)
+		return openUnpacked(cache, p, name, split, opt)
 	}
 	if len(files) == 0 {
 		if s, ok, err := openBinary(bins, name, split); ok {
@@ -174,6 +174,23 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 	}
 	held = nil
 	return buildSet(name, p, ents, lay, opt, false)
+}
+
+// openUnpacked opens the folder an archive was unpacked into as the
+// archive itself would open: the same layout rules, and errors about the
+// layout or a member naming the archive (the cache folder means nothing
+// to the user). Found by FuzzArchive: the unpacked folder was opened by
+// the plain-folder rules, so "data/cat/1.png" opened from memory but not
+// once the archive outgrew the memory budget.
+func openUnpacked(cache, archive, name, split string, opt *OpenOptions) (*set, error) {
+	s, err := openFolder(cache, name, split, true, opt)
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		if rest, ok := strings.CutPrefix(fe.Path, cache); ok {
+			return nil, &FormatError{archive + filepath.ToSlash(rest), fe.Msg}
+		}
+	}
+	return s, err
 }
 
 // readMember reads the current archive member whole.

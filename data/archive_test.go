@@ -214,3 +214,28 @@ func TestArchiveUnpack(t *testing.T) {
 	_, err = Open(p, OpenOptions{MaxMemory: 100, CacheDir: cache})
 	wantFormatError(t, err, "evil.tar", "escapes")
 }
+
+// TestArchiveUnpackSameLayout: an archive opens the same whether it fits
+// the memory budget or is unpacked into the cache (FuzzArchive found that
+// the unpacked folder lost the archive's leading-folder rule), and layout
+// errors name the archive either way.
+func TestArchiveUnpackSameLayout(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "pets.tar")
+	writeTar(t, p, []member{{"pets/cat/1.png", encode(t, rgbImage(9, 9, 1), ".png")}, {"pets/dog/2.png", encode(t, rgbImage(9, 9, 2), ".png")},
+		{"pets/cat/3.png", encode(t, rgbImage(9, 9, 3), ".png")}})
+	mem, err := Open(p, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	un, err := Open(p, OpenOptions{MaxMemory: 100, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if un.(*set).stream == nil || mem.NumClasses() != 2 {
+		t.Fatalf("streamed %v, %d classes", un.(*set).stream != nil, mem.NumClasses())
+	}
+	sameSet(t, un, mem)
+	_, err = Open(p+":test", OpenOptions{MaxMemory: 100, CacheDir: t.TempDir()})
+	wantFormatError(t, err, "pets.tar", "no test split")
+}

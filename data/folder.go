@@ -202,13 +202,15 @@ func trimAll(paths []string, prefix string) []string {
 	return out
 }
 
-// openFolder opens the split of an image folder on disk.
-func openFolder(root, name, split string, opt *OpenOptions) (*set, error) {
+// openFolder opens the split of an image folder on disk; strip is
+// resolveLayout's (an archive unpacked into a folder keeps the archive's
+// rule that a leading folder shared by every path is ignored).
+func openFolder(root, name, split string, strip bool, opt *OpenOptions) (*set, error) {
 	var files, dirs []string
 	if err := walk(root, "", 0, &files, &dirs); err != nil {
 		return nil, err
 	}
-	lay, err := resolveLayout(root, files, dirs, split, false, opt)
+	lay, err := resolveLayout(root, files, dirs, split, strip, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func openDir(dir, name, split string, opt *OpenOptions) (*set, error) {
 			}
 		}
 	}
-	return openFolder(dir, name, split, opt)
+	return openFolder(dir, name, split, false, opt)
 }
 
 // openBinary opens fs as an IDX or CIFAR binary folder; ok is false when
