@@ -449,7 +449,10 @@ func dropBad(ents []*entry, s *set, opt *OpenOptions) ([]*entry, error) {
 		s.skipped = append(s.skipped, e.show+": "+e.err.Error())
 	}
 	if len(out) == 0 {
-		return nil, &FormatError{path.Dir(ents[0].show), "no readable images"}
+		// The folder of the first image, not cleaned: an archive member
+		// named "../x.png" is still shown inside the archive (found by
+		// FuzzArchive).
+		return nil, &FormatError{ents[0].show[:max(strings.LastIndexAny(ents[0].show, "/"+string(filepath.Separator)), 0)], "no readable images"}
 	}
 	return out, nil
 }
