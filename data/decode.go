@@ -9,15 +9,27 @@ import (
 	_ "image/gif" // register GIF
 	_ "image/jpeg"
 	_ "image/png"
+
+	_ "golang.org/x/image/webp" // register WebP
 	"io"
 	"path"
 	"strings"
 	"sync"
 )
 
-// maxPixels bounds the size an image header may claim (16k × 16k), so a
-// corrupt header cannot make a decoder allocate gigabytes.
-const maxPixels = 1 << 28
+// DefaultMaxPixels is the most pixels an image header may claim unless
+// OpenOptions.MaxPixels says otherwise: PIL's Image.MAX_IMAGE_PIXELS,
+// 1024×1024×1024/4/3 = 89,478,485 (a 89-megapixel image decodes to
+// 268 MB of RGB). A larger image is refused from its header, before any
+// pixel memory is allocated, so a decompression bomb cannot exhaust the
+// machine's memory.
+const DefaultMaxPixels = 1024 * 1024 * 1024 / 4 / 3
+
+// pixelLimitError is the message for an image over the pixel limit.
+func pixelLimitError(w, h int, limit int64) error {
+	return fmt.Errorf("image header claims %dx%d = %d pixels, more than the limit of %d (a decompression bomb?); raise it with --max-pixels (OpenOptions.MaxPixels) if the image is genuine",
+		w, h, int64(w)*int64(h), limit)
+}
 
 // isImageName reports whether a file name has an image extension we
 // decode; other files (README.md, .DS_Store) in a folder are ignored.
@@ -27,7 +39,7 @@ func isImageName(name string) bool {
 		return false
 	}
 	switch strings.ToLower(path.Ext(base)) {
-	case ".png", ".jpg", ".jpeg", ".gif":
+	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp":
 		return true
 	}
 	return false
@@ -39,14 +51,28 @@ type header struct {
 	gray bool // one channel (gray PNG or JPEG)
 }
 
-// readHeader reads an image header (PNG, JPEG or GIF).
-func readHeader(r io.Reader) (header, error) {
+// readHeader reads an image header (PNG, JPEG, GIF or WebP, recognised by
+// its content, not the file name) and refuses one that claims more than
+// limit pixels (0: DefaultMaxPixels).
+func readHeader(r io.Reader, limit int64) (header, error) {
 	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
-		return header{}, fmt.Errorf("not a readable PNG, JPEG or GIF image: %v", err)
+		return header{}, fmt.Errorf("not a readable PNG, JPEG, GIF or WebP image: %v", err)
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+	return checkHeader(cfg, limit)
+}
+
+// checkHeader turns a decoded image.Config into a header, refusing empty
+// images and images over the pixel limit.
+func checkHeader(cfg image.Config, limit int64) (header, error) {
+	if limit <= 0 {
+		limit = DefaultMaxPixels
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
 		return header{}, fmt.Errorf("image header claims %dx%d pixels", cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > limit {
+		return header{}, pixelLimitError(cfg.Width, cfg.Height, limit)
 	}
 	gray := cfg.ColorModel == color.GrayModel || cfg.ColorModel == color.Gray16Model
 	return header{h: cfg.Height, w: cfg.Width, gray: gray}, nil
@@ -54,18 +80,31 @@ func readHeader(r io.Reader) (header, error) {
 
 // headerOf reads the header of an encoded image held in memory, straight
 // from the IHDR chunk for a PNG (image.DecodeConfig allocates a decoder).
-func headerOf(b []byte) (header, error) {
+func headerOf(b []byte, limit int64) (header, error) {
 	if len(b) >= 33 && bytes.HasPrefix(b, pngSig) && string(b[12:16]) == "IHDR" && binary.BigEndian.Uint32(b[8:]) == 13 {
 		w, h := binary.BigEndian.Uint32(b[16:]), binary.BigEndian.Uint32(b[20:])
-		if w >= 1 && h >= 1 && uint64(w)*uint64(h) <= maxPixels {
-			return header{h: int(h), w: int(w), gray: b[25] == 0}, nil
+		if w >= 1 && h >= 1 && w < 1<<31 && h < 1<<31 {
+			cm := color.Model(color.RGBAModel)
+			if b[25] == 0 {
+				cm = color.GrayModel
+			}
+			return checkHeader(image.Config{Width: int(w), Height: int(h), ColorModel: cm}, limit)
 		}
 	}
-	return readHeader(bytes.NewReader(b))
+	return readHeader(bytes.NewReader(b), limit)
 }
 
 // decodeBytes decodes an encoded image and checks it against its header.
+// The header is read again first, so a file replaced since the dataset
+// was opened cannot make the decoder allocate for a larger image.
 func decodeBytes(b []byte, want header) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated image: %v", err)
+	}
+	if cfg.Width != want.w || cfg.Height != want.h {
+		return nil, fmt.Errorf("image header says %dx%d, it said %dx%d when the dataset was opened", cfg.Width, cfg.Height, want.w, want.h)
+	}
 	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated image: %v", err)
@@ -132,6 +171,21 @@ func toU8(dst []uint8, img image.Image, c int) {
 				d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
 			}
 		}
+	case *image.NYCbCrA: // WebP with alpha: drop the alpha, as convert("RGB")
+		toU8(dst, &m.YCbCr, c)
+	case *image.CMYK:
+		// PIL's cmyk2rgb: nk - c*nk/255 with nk = 255-k, rounded as
+		// its MULDIV255.
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			d := dst[y*w*3 : (y+1)*w*3]
+			for x := range w {
+				nk := 255 - int(row[4*x+3])
+				for ch := range 3 {
+					d[3*x+ch] = uint8(nk - mul255(int(row[4*x+ch]), nk))
+				}
+			}
+		}
 	case *image.Paletted:
 		var lut [256][3]uint8
 		for i, col := range m.Palette {
@@ -159,6 +213,12 @@ func toU8(dst []uint8, img image.Image, c int) {
 			}
 		}
 	}
+}
+
+// mul255 is a*b/255 rounded, for a, b in [0, 255] (PIL's MULDIV255).
+func mul255(a, b int) int {
+	t := a*b + 128
+	return ((t >> 8) + t) >> 8
 }
 
 // rgbaRows copies the RGB bytes of 4-byte-per-pixel rows into dst.

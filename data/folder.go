@@ -26,7 +26,19 @@ type entry struct {
 }
 
 // isSplitName reports whether a folder name is a split.
-func isSplitName(s string) bool { return s == "train" || s == "test" }
+func isSplitName(s string) bool { return canonSplit(s) != "" }
+
+// canonSplit returns the split a folder or reference name stands for
+// ("train", "val" or "test"; "validation" is "val"), or "".
+func canonSplit(s string) string {
+	switch s {
+	case "train", "val", "test":
+		return s
+	case "validation":
+		return "val"
+	}
+	return ""
+}
 
 // splitPos returns the index of the last split folder in a path's parts
 // (not counting the file name), or -1.
@@ -44,7 +56,7 @@ func splitPos(parts []string) int {
 func wantEntry(rel, split string) bool {
 	parts := strings.Split(rel, "/")
 	j := splitPos(parts)
-	return j < 0 || parts[j] == split
+	return j < 0 || canonSplit(parts[j]) == split
 }
 
 // layout is the outcome of resolveLayout: the selected image paths in
@@ -59,7 +71,8 @@ type layout struct {
 // (dirs) below root which images form the requested split and what their
 // labels are:
 //
-//	ROOT/{train,test}/<class>/<image>  labelled, two splits (ROOT may be nested)
+//	ROOT/{train,val,test}/<class>/<image>  labelled splits (ROOT may be nested;
+//	                                       "validation" is "val")
 //	<class>/<image>                    labelled, one split ("train")
 //	<image>                            unlabelled, one split ("train")
 //
@@ -98,7 +111,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 			}
 			class := parts[j+1]
 			classSet[class] = true
-			if parts[j] == split {
+			if canonSplit(parts[j]) == split {
 				out.sel = append(out.sel, f)
 				counts[class]++
 			}
@@ -109,7 +122,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 			if len(parts) >= 2 && isSplitName(parts[len(parts)-2]) {
 				class := parts[len(parts)-1]
 				classSet[class] = true
-				if parts[len(parts)-2] == split && counts[class] == 0 {
+				if canonSplit(parts[len(parts)-2]) == split && counts[class] == 0 {
 					empty = append(empty, d)
 				}
 			}
@@ -136,7 +149,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 		depth := len(strings.Split(files[0], "/"))
 		for _, f := range files {
 			if d := len(strings.Split(f, "/")); d != depth || d > 2 {
-				return out, &FormatError{path.Join(root, prefix+f), "unrecognised folder layout: want DIR/{train,test}/<class>/<image>, DIR/<class>/<image> or DIR/<image>"}
+				return out, &FormatError{path.Join(root, prefix+f), "unrecognised folder layout: want DIR/{train,val,test}/<class>/<image>, DIR/<class>/<image> or DIR/<image>"}
 			}
 		}
 		if split != "train" {
@@ -262,7 +275,7 @@ func walk(root, rel string, depth int, files, dirs *[]string) error {
 
 // readHeaders reads the header of every entry that has none yet, in
 // parallel.
-func readHeaders(ents []*entry) {
+func readHeaders(ents []*entry, limit int64) {
 	parallel.For(len(ents), 16, func(lo, hi int) {
 		for _, e := range ents[lo:hi] {
 			if e.read {
@@ -270,7 +283,7 @@ func readHeaders(ents []*entry) {
 			}
 			e.read = true
 			if e.file == "" {
-				e.hdr, e.err = headerOf(e.data)
+				e.hdr, e.err = headerOf(e.data, limit)
 				continue
 			}
 			f, err := os.Open(e.file)
@@ -278,7 +291,7 @@ func readHeaders(ents []*entry) {
 				e.err = err
 				continue
 			}
-			e.hdr, e.err = readHeader(f)
+			e.hdr, e.err = readHeader(f, limit)
 			f.Close()
 		}
 	})
@@ -289,7 +302,7 @@ func readHeaders(ents []*entry) {
 // parallel or, when canStream and the pixels exceed the memory budget,
 // keeps the file list for decoding on demand.
 func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, canStream bool) (*set, error) {
-	readHeaders(ents)
+	readHeaders(ents, opt.MaxPixels)
 	s := &set{name: name, classes: lay.classes}
 	ents, err := dropBad(ents, s, opt)
 	if err != nil {
@@ -307,7 +320,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 			mode = k
 		}
 	}
-	if !opt.AllowMixedSizes && len(count) > 1 {
+	if opt.SameSize && len(count) > 1 {
 		var ref string
 		for _, e := range ents {
 			if (hw{e.hdr.h, e.hdr.w}) == mode {
@@ -317,7 +330,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 		}
 		for _, e := range ents {
 			if (hw{e.hdr.h, e.hdr.w}) != mode {
-				e.err = fmt.Errorf("image is %dx%d but %s and %d others are %dx%d: the folder mixes image sizes (resize them, or open with AllowMixedSizes and crop in the augmentation)",
+				e.err = fmt.Errorf("image is %dx%d but %s and %d others are %dx%d: the folder mixes image sizes and SameSize asks for one size",
 					e.hdr.w, e.hdr.h, ref, count[mode]-1, mode.w, mode.h)
 			}
 		}
