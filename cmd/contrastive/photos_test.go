@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// photoFolder writes an ImageNet-layout folder of JPEGs of different
+// sizes (18 to 47 pixels a side): train/ and val/ with classes "dark" and
+// "light" whose images differ in brightness, so that even a random
+// encoder's kNN beats chance.
+func photoFolder(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for split, n := range map[string]int{"train": 12, "val": 6} {
+		for c, class := range []string{"dark", "light"} {
+			for i := range n {
+				w, h := 18+(i*7)%30, 20+(i*11)%27
+				img := image.NewRGBA(image.Rect(0, 0, w, h))
+				for y := range h {
+					for x := range w {
+						v := uint8(40 + 150*c + (x*y+i)%40)
+						img.Set(x, y, color.RGBA{v, uint8(int(v) * 3 / 4), uint8(x * 5), 255})
+					}
+				}
+				p := filepath.Join(dir, split, class, fmt.Sprintf("%02d.JPEG", i))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return dir
+}
+
+// TestPhotoFolderCommands runs pretrain, eval knn and augment on a
+// mixed-size JPEG folder with DIR:val, without any size flag for augment:
+// pretrain trains at --image-size 16 and records it; eval knn, reading
+// the size from the checkpoint, reproduces pretrain's own final kNN
+// exactly, and a random-init encoder separates the two brightness
+// classes.
+func TestPhotoFolderCommands(t *testing.T) {
+	dir := photoFolder(t)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	args := []string{"pretrain", "--data", dir, "--test-data", dir + ":val", "--stem", "imagenet", "--width", "0.0625",
+		"--image-size", "16", "--batch-size", "8", "--max-steps", "2", "--warmup-epochs", "0", "--workers", "2",
+		"--knn-k", "5", "--compare-random", "--out", out, "--json"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("pretrain exit %d: %s", code, stderr.String())
+	}
+	var sum struct {
+		Steps     int `json:"steps"`
+		KNN       struct{ Top1 float64 }
+		RandomKNN struct{ Top1 float64 } `json:"random_init_knn"`
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("summary %q: %v", stdout.String(), err)
+	}
+	if sum.Steps != 2 || sum.RandomKNN.Top1 < 0.75 {
+		t.Errorf("summary %+v: want 2 steps and a random-init kNN of at least 75%% on two brightness classes", sum)
+	}
+	cfg, err := os.ReadFile(filepath.Join(out, "config.yaml"))
+	if err != nil || !strings.Contains(string(cfg), "image_size: 16") {
+		t.Errorf("config.yaml does not record image_size: 16 (%v):\n%s", err, cfg)
+	}
+	stdout.Reset()
+	if code := run([]string{"eval", "knn", "--checkpoint", out, "--train", dir, "--test", dir + ":validation", "--k", "5", "--json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("eval knn exit %d: %s", code, stderr.String())
+	}
+	var res struct{ Top1 float64 }
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("eval output %q: %v", stdout.String(), err)
+	}
+	if res.Top1 != sum.KNN.Top1 {
+		t.Errorf("eval knn top-1 %v, pretrain's final kNN %v: want the same (both at the checkpoint's 16 px)", res.Top1, sum.KNN.Top1)
+	}
+	grid := filepath.Join(t.TempDir(), "views.png")
+	stdout.Reset()
+	if code := run([]string{"augment", "--data", dir + ":val", "--n", "3", "--preset", "simclr", "--out", grid}, &stdout, &stderr); code != 0 {
+		t.Fatalf("augment exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "simclr-imagenet") {
+		t.Errorf("augment on a mixed-size folder: %q, want the 224-pixel (imagenet) variant", stdout.String())
+	}
+}
