@@ -43,6 +43,7 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 	seconds := fs.Float64("seconds", 3, "minimum measuring time")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	seed := fs.Uint64("seed", 1, "random seed")
+	decode := fs.String("decode", "auto", "with --data: true times decoding too (each image is read and decoded from its file on every use by the data loader's workers, as torchvision's ImageFolder does); false decodes once up front; auto: true for an image folder")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -61,6 +62,9 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 		if *size > augment.SmallMaxSize {
 			count = 64
 		}
+	}
+	if *ref != "" && decodeFromFiles(*decode, *ref) {
+		return benchDecodeAugment(*ref, *preset, *size, *threads, *seconds, *seed, *asJSON, stdout, stderr)
 	}
 	var src []*augment.Image
 	var source string
