@@ -93,9 +93,11 @@ func Open(ref string, opt OpenOptions) (Dataset, error) {
 	case p == "mnist":
 		s, err = openMNIST(split)
 	case serr != nil:
-		err = fmt.Errorf("data: open dataset %s (want \"mnist\", a folder or a .tar/.tgz archive): %w", p, serr)
+		err = fmt.Errorf("data: open dataset %s (want \"mnist\", a folder, a .csv file list or a .tar/.tgz archive): %w", p, serr)
 	case st.IsDir():
 		s, err = openDir(p, p+":"+split, split, &opt)
+	case isFileListName(p):
+		s, err = openFileList(p, p, split, &opt)
 	case isArchiveName(p):
 		s, err = openArchive(p, p+":"+split, split, &opt)
 	default:
