@@ -163,12 +163,25 @@ func toU8(dst []uint8, img image.Image, c int) {
 	case *image.NRGBA:
 		rgbaRows(dst, m.Pix, m.Stride, w, h)
 	case *image.YCbCr:
+		hs, vs, ok := chromaShifts(m.SubsampleRatio)
+		if !ok || b.Min != (image.Point{}) {
+			for y := range h {
+				d := dst[y*w*3 : (y+1)*w*3]
+				for x := range w {
+					yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+					d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				}
+			}
+			break
+		}
 		for y := range h {
 			d := dst[y*w*3 : (y+1)*w*3]
-			for x := range w {
-				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
-				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-				d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			ys := m.Y[y*m.YStride : y*m.YStride+w]
+			co := (y >> vs) * m.CStride
+			cbs, crs := m.Cb[co:], m.Cr[co:]
+			for x, yv := range ys {
+				d[3*x], d[3*x+1], d[3*x+2] = ycbcrToRGB(yv, cbs[x>>hs], crs[x>>hs])
 			}
 		}
 	case *image.NYCbCrA: // WebP with alpha: drop the alpha, as convert("RGB")
@@ -213,6 +226,54 @@ func toU8(dst []uint8, img image.Image, c int) {
 			}
 		}
 	}
+}
+
+// chromaShifts are the horizontal and vertical shifts from a luma to a
+// chroma index of a subsample ratio (x>>hs, y>>vs); ok is false for a
+// ratio not listed.
+func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
+}
+
+// ycbcrToRGB is color.YCbCrToRGB (the same integer arithmetic, JFIF's
+// full-range BT.601), written out so that it inlines into the row loop.
+func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy1 := int32(y) * 0x10101
+	cb1 := int32(cb) - 128
+	cr1 := int32(cr) - 128
+	r := yy1 + 91881*cr1
+	if uint32(r)&0xff000000 == 0 {
+		r >>= 16
+	} else {
+		r = ^(r >> 31)
+	}
+	g := yy1 - 22554*cb1 - 46802*cr1
+	if uint32(g)&0xff000000 == 0 {
+		g >>= 16
+	} else {
+		g = ^(g >> 31)
+	}
+	bb := yy1 + 116130*cb1
+	if uint32(bb)&0xff000000 == 0 {
+		bb >>= 16
+	} else {
+		bb = ^(bb >> 31)
+	}
+	return uint8(r), uint8(g), uint8(bb)
 }
 
 // mul255 is a*b/255 rounded, for a, b in [0, 255] (PIL's MULDIV255).

@@ -2,6 +2,8 @@ package data
 
 import (
 	"bytes"
+	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +69,31 @@ func TestDecodeLikePIL(t *testing.T) {
 			}
 			t.Logf("max diff %d, mean %.3f", maxD, mean)
 		})
+	}
+}
+
+// TestYCbCrFastPath: toU8's row loop gives color.YCbCrToRGB's pixels for
+// every chroma subsampling and for odd sizes.
+func TestYCbCrFastPath(t *testing.T) {
+	for _, r := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		m := image.NewYCbCr(image.Rect(0, 0, 13, 7), r)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 37)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*53+9), uint8(255-i*29)
+		}
+		got := make([]uint8, 13*7*3)
+		toU8(got, m, 3)
+		for y := range 7 {
+			for x := range 13 {
+				c := m.YCbCrAt(x, y)
+				r8, g8, b8 := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+				if i := (y*13 + x) * 3; got[i] != r8 || got[i+1] != g8 || got[i+2] != b8 {
+					t.Fatalf("%v (%d,%d): %v, want %v", r, x, y, got[i:i+3], []uint8{r8, g8, b8})
+				}
+			}
+		}
 	}
 }

@@ -242,7 +242,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	}
 	loader, err := data.NewLoader(r.ds, data.LoaderConfig{
 		BatchSize: r.cfg.BatchSize, Seed: r.cfg.Seed, Shuffle: true, DropLast: true,
-		Workers: r.cfg.Workers, Start: r.start,
+		Workers: r.cfg.Workers, Start: r.start, RawViews: r.views.ViewsU8,
 	}, r.views.Views)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"contrastive/augment"
@@ -45,6 +47,7 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "random seed")
 	decode := fs.String("decode", "auto", "with --data: true times decoding too (each image is read and decoded from its file on every use by the data loader's workers, as torchvision's ImageFolder does); false decodes once up front; auto: true for an image folder")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the measurement to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +65,19 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 		if *size > augment.SmallMaxSize {
 			count = 64
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench augment: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "bench augment: cpu profile %s: %v\n", *cpuProfile, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *ref != "" && decodeFromFiles(*decode, *ref) {
 		return benchDecodeAugment(*ref, *preset, *size, *threads, *seconds, *seed, *asJSON, stdout, stderr)

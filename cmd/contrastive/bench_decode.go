@@ -57,7 +57,7 @@ func benchDecodeAugment(ref, preset string, size, threads int, seconds float64, 
 		return 2
 	}
 	const batch = 256
-	loader, err := data.NewLoader(ds, data.LoaderConfig{BatchSize: batch, Seed: seed, Shuffle: true, Workers: threads}, mv.Views)
+	loader, err := data.NewLoader(ds, data.LoaderConfig{BatchSize: batch, Seed: seed, Shuffle: true, Workers: threads, RawViews: mv.ViewsU8}, mv.Views)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench augment: %v\n", err)
 		return 1
