@@ -39,7 +39,7 @@ func isImageName(name string) bool {
 		return false
 	}
 	switch strings.ToLower(path.Ext(base)) {
-	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp":
+	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".ppm", ".pgm":
 		return true
 	}
 	return false
@@ -121,6 +121,9 @@ var pngDecoders = sync.Pool{New: func() any { return new(pngDecoder) }}
 // decodeInto decodes an encoded image whose header said want into dst
 // (h*w*c bytes of HWC uint8), through the PNG fast path when it applies.
 func decodeInto(dst []uint8, b []byte, want header, c int) error {
+	if ok, err := decodePNMInto(dst, b, want, c); ok {
+		return err
+	}
 	d := pngDecoders.Get().(*pngDecoder)
 	err := d.decode(dst, b, want, c)
 	pngDecoders.Put(d)

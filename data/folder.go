@@ -18,6 +18,8 @@ type entry struct {
 	rel   string // slash-separated path below the folder or archive root
 	show  string // path shown in errors and warnings
 	file  string // path on disk; "" for an archive member held in data
+	off   int64  // with size > 0: the image is bytes [off, off+size) of file (a shard)
+	size  int64
 	data  []byte // encoded bytes of an archive member
 	label int32
 	hdr   header
@@ -368,6 +370,12 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 		st := &streamSource{files: make([]string, len(ents)), h: s.h, w: s.w, dims: s.dims}
 		for i, e := range ents {
 			st.files[i] = e.file
+			if e.size > 0 {
+				if st.parts == nil {
+					st.parts = make([][2]int64, len(ents))
+				}
+				st.parts[i] = [2]int64{e.off, e.size}
+			}
 		}
 		s.stream, s.dims = st, nil
 		return s, nil
@@ -391,7 +399,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 			e := ents[i]
 			b := e.data
 			if e.file != "" {
-				if b, e.err = os.ReadFile(e.file); e.err != nil {
+				if b, e.err = readPart(e.file, e.off, e.size); e.err != nil {
 					continue
 				}
 			}
@@ -469,6 +477,7 @@ func dropBad(ents []*entry, s *set, opt *OpenOptions) ([]*entry, error) {
 // disk on every access.
 type streamSource struct {
 	files []string
+	parts [][2]int64 // per image (offset, size) inside its file; nil: whole files
 	h, w  int   // fixed size, or 0
 	dims  []dim // per-image sizes when h is 0
 }
@@ -478,7 +487,11 @@ func (st *streamSource) decode(i, c int) (RawImage, error) {
 	if st.h == 0 {
 		want = header{h: int(st.dims[i].h), w: int(st.dims[i].w)}
 	}
-	b, err := os.ReadFile(st.files[i])
+	var part [2]int64
+	if st.parts != nil {
+		part = st.parts[i]
+	}
+	b, err := readPart(st.files[i], part[0], part[1])
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return RawImage{}, &FormatError{st.files[i], "image file disappeared since the dataset was opened"}
@@ -490,4 +503,22 @@ func (st *streamSource) decode(i, c int) (RawImage, error) {
 		return RawImage{}, &FormatError{st.files[i], err.Error()}
 	}
 	return r, nil
+}
+
+// readPart reads bytes [off, off+size) of a file, or the whole file when
+// size is 0.
+func readPart(file string, off, size int64) ([]byte, error) {
+	if size <= 0 {
+		return os.ReadFile(file)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("read %d bytes at %d of %s: %w", size, off, file, err)
+	}
+	return b, nil
 }

@@ -136,6 +136,19 @@ func isArchiveName(p string) bool {
 // openDir opens a folder: IDX files, CIFAR binary files (in it or in its
 // cifar-10-batches-bin / cifar-100-binary sub-folder), or an image folder.
 func openDir(dir, name, split string, opt *OpenOptions) (*set, error) {
+	// Shards written by `contrastive prepare`: DIR/index.json (one split,
+	// "train"), or DIR/<split>/index.json.
+	if _, err := os.Stat(filepath.Join(dir, ShardIndexFile)); err == nil {
+		if split != "train" {
+			return nil, &FormatError{dir, "a shard folder is one split: prepare the " + split + " split into its own folder (DIR/" + split + "/" + ShardIndexFile + ")"}
+		}
+		return openShards(dir, name, opt)
+	}
+	for _, sub := range splitFolders(split) {
+		if _, err := os.Stat(filepath.Join(dir, sub, ShardIndexFile)); err == nil {
+			return openShards(filepath.Join(dir, sub), name, opt)
+		}
+	}
 	if s, ok, err := openBinary(dirSource(dir), name, split); ok {
 		return s, err
 	}
@@ -166,4 +179,12 @@ func openBinary(fs fileSource, name, split string) (s *set, ok bool, err error) 
 		return nil, false, nil
 	}
 	return s, true, err
+}
+
+// splitFolders are the folder names of a split.
+func splitFolders(split string) []string {
+	if split == "val" {
+		return []string{"val", "validation"}
+	}
+	return []string{split}
 }
