@@ -478,8 +478,8 @@ func dropBad(ents []*entry, s *set, opt *OpenOptions) ([]*entry, error) {
 type streamSource struct {
 	files []string
 	parts [][2]int64 // per image (offset, size) inside its file; nil: whole files
-	h, w  int   // fixed size, or 0
-	dims  []dim // per-image sizes when h is 0
+	h, w  int        // fixed size, or 0
+	dims  []dim      // per-image sizes when h is 0
 }
 
 func (st *streamSource) decode(i, c int) (RawImage, error) {
