@@ -100,3 +100,19 @@ func TestPhotoFolderCommands(t *testing.T) {
 		t.Errorf("augment on a mixed-size folder: %q, want the 224-pixel (imagenet) variant", stdout.String())
 	}
 }
+
+// TestStreamedKillAndResumeIsExact: a mixed-size JPEG folder over a
+// 1 KiB --max-memory is decoded from disk by the loader's workers; a run
+// killed with SIGKILL and resumed equals the uninterrupted one, bit for
+// bit.
+func TestStreamedKillAndResumeIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns training processes")
+	}
+	dir := photoFolder(t)
+	killAndResume(t, func(out string) []string {
+		return []string{"pretrain", "--data", dir, "--max-memory", "1KiB", "--stem", "imagenet", "--width", "0.0625",
+			"--image-size", "16", "--batch-size", "4", "--max-steps", "12", "--checkpoint-every", "3", "--log-every", "1",
+			"--warmup-epochs", "0", "--lr", "0.05", "--workers", "2", "--seed", "5", "--out", out}
+	}, 12, 7, "projector.0.weight")
+}
