@@ -65,8 +65,8 @@ func pnmHeader(b []byte) (w, h, c, n int, err error) {
 	if v[2] != 255 {
 		return 0, 0, 0, 0, fmt.Errorf("pnm: maxval %d, only 255 is supported", v[2])
 	}
-	if v[0] < 1 || v[1] < 1 {
-		return 0, 0, 0, 0, fmt.Errorf("pnm: %dx%d image", v[0], v[1])
+	if v[0] < 1 || v[1] < 1 || v[0] >= 1<<24 || v[1] >= 1<<24 {
+		return 0, 0, 0, 0, fmt.Errorf("pnm: %dx%d image (each side must be 1 to 16777215)", v[0], v[1])
 	}
 	return v[0], v[1], c, i + 1, nil
 }
