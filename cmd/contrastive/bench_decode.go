@@ -25,14 +25,18 @@ func decodeFromFiles(flag, ref string) bool {
 	case "false":
 		return false
 	}
-	p := ref
+	st, err := os.Stat(refPath(ref))
+	return err == nil && st.IsDir()
+}
+
+// refPath is the PATH of a PATH[:split] reference.
+func refPath(ref string) string {
 	if i := strings.LastIndexByte(ref, ':'); i > 0 {
 		if _, err := os.Stat(ref); err != nil {
-			p = ref[:i]
+			return ref[:i]
 		}
 	}
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
+	return ref
 }
 
 // benchDecodeAugment times the data loader over an image folder streamed
@@ -44,7 +48,7 @@ func decodeFromFiles(flag, ref string) bool {
 func benchDecodeAugment(ref, preset string, size, threads int, seconds float64, seed uint64, asJSON bool, stdout, stderr io.Writer) int {
 	ds, err := data.Open(ref, data.OpenOptions{Warn: stderr, MaxMemory: 1})
 	if err == nil {
-		warmFiles(strings.TrimSuffix(strings.TrimSuffix(ref, ":train"), ":val"))
+		warmFiles(refPath(ref))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bench augment: %v\n", err)
