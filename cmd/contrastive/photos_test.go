@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"contrastive/data"
 )
 
 // photoFolder writes an ImageNet-layout folder of JPEGs of different
@@ -115,4 +117,46 @@ func TestStreamedKillAndResumeIsExact(t *testing.T) {
 			"--image-size", "16", "--batch-size", "4", "--max-steps", "12", "--checkpoint-every", "3", "--log-every", "1",
 			"--warmup-epochs", "0", "--lr", "0.05", "--workers", "2", "--seed", "5", "--out", out}
 	}, 12, 7, "projector.0.weight")
+}
+
+// TestPrepareAndBenchDecode: prepare writes a mixed-size folder as shards
+// that open as the same dataset (sizes capped by --short-side, labels
+// kept), with a progress bar; bench augment on the folder times decoding
+// from the files.
+func TestPrepareAndBenchDecode(t *testing.T) {
+	dir := photoFolder(t)
+	out := filepath.Join(t.TempDir(), "shards")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"prepare", "--data", dir, "--out", out, "--short-side", "20", "--per-shard", "10"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("prepare exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "wrote 24 images") || !strings.Contains(stderr.String(), "24/24 images") {
+		t.Errorf("prepare output %q, progress %q", stdout.String(), stderr.String())
+	}
+	src, err := data.Open(dir, data.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Open(out, data.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Len() != 24 || ds.NumClasses() != 2 || ds.Label(23) != 1 {
+		t.Fatalf("shards: %d images, %d classes, label 23 = %d; want 24, 2, 1", ds.Len(), ds.NumClasses(), ds.Label(23))
+	}
+	for i := range 24 {
+		a, _ := src.(data.RawDataset).Raw(i)
+		b, err := ds.(data.RawDataset).Raw(i)
+		if err != nil || min(b.H, b.W) != min(a.H, a.W, 20) {
+			t.Fatalf("image %d: %dx%d from %dx%d (%v), want a shorter side of min(%d, 20)", i, b.W, b.H, a.W, a.H, err, min(a.H, a.W))
+		}
+	}
+	stdout.Reset()
+	if code := run([]string{"bench", "augment", "--data", dir, "--size", "16", "--seconds", "0", "--threads", "2", "--json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("bench augment exit %d: %s", code, stderr.String())
+	}
+	var res augmentBenchResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Impl != "contrastive-decode" || res.Images != 24 || !(res.ImagesPerSec > 0) {
+		t.Errorf("bench augment --data DIR: %+v (%v), want contrastive-decode over one batch of the 24 images", res, err)
+	}
 }
