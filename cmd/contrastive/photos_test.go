@@ -114,9 +114,9 @@ func TestStreamedKillAndResumeIsExact(t *testing.T) {
 	dir := photoFolder(t)
 	killAndResume(t, func(out string) []string {
 		return []string{"pretrain", "--data", dir, "--max-memory", "1KiB", "--stem", "imagenet", "--width", "0.0625",
-			"--image-size", "16", "--batch-size", "4", "--max-steps", "12", "--checkpoint-every", "3", "--log-every", "1",
+			"--image-size", "16", "--batch-size", "4", "--max-steps", "60", "--checkpoint-every", "3", "--log-every", "1",
 			"--warmup-epochs", "0", "--lr", "0.05", "--workers", "2", "--seed", "5", "--out", out}
-	}, 12, 7, "projector.0.weight")
+	}, 60, 7, "projector.0.weight")
 }
 
 // TestPrepareAndBenchDecode: prepare writes a mixed-size folder as shards
