@@ -53,7 +53,7 @@ func streamedHeap(t *testing.T, dir string) (peak uint64, batches int) {
 	if ds.(*set).stream == nil {
 		t.Fatal("over the memory budget but not streamed")
 	}
-	l, err := NewLoader(ds, LoaderConfig{BatchSize: 20, Seed: 3, Shuffle: true, Workers: 2, Epochs: 1}, cropViews)
+	l, err := NewLoader(ds, LoaderConfig{BatchSize: 20, Seed: 3, Shuffle: true, Workers: 1, Prefetch: 1, Epochs: 1}, cropViews)
 	if err != nil {
 		t.Fatal(err)
 	}
