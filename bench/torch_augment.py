@@ -12,6 +12,13 @@ RandomResizedCrop(size, (0.08, 1)), flip, ColorJitter(0.8s, 0.8s, 0.8s,
 0.2s) with p = 0.8, grayscale 0.2, blur with p = 0.5 (kernel 10% of the
 side, 224 only), normalise; s = 0.5 at 32 and 1 at 224.
 
+--folder DIR times decoding too, as `contrastive bench augment --data DIR`
+(--decode auto) does: a DataLoader over the image files of DIR (any
+depth), each read and decoded by PIL (Image.open(f).convert("RGB"), the
+loader of torchvision's ImageFolder) on every use, then the views:
+
+    /usr/bin/python3 bench/torch_augment.py --size 224 --folder /work/data/imagenette/train --pipeline pil
+
 --pipeline pil runs it on PIL images (the usual setup; PIL resizes with
 antialiasing), --pipeline tensor on float CHW tensors (the functional ops
 augment is tested against), --pipeline both (default) runs both.
@@ -62,6 +69,36 @@ class TwoViews(Dataset):
         return self.transform(img), self.transform(img)
 
 
+class FolderTwoViews(Dataset):
+    """ImageFolder's loading: the file is opened and decoded on every use."""
+
+    def __init__(self, files, transform, length):
+        self.files, self.transform, self.length = files, transform, length
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, i):
+        with open(self.files[i % len(self.files)], "rb") as f:
+            img = Image.open(f).convert("RGB")
+        return self.transform(img), self.transform(img)
+
+
+def folder_files(root):
+    import os
+    exts = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+    out = []
+    for d, _, fs in os.walk(root):
+        out += [os.path.join(d, f) for f in fs if f.lower().endswith(exts)]
+    out.sort()
+    rng = np.random.default_rng(1)
+    rng.shuffle(out)
+    for f in out:  # warm the page cache, as the Go side does
+        with open(f, "rb") as fh:
+            fh.read()
+    return out
+
+
 def load_cifar(path, n):
     imgs = []
     with tarfile.open(path) as tf:
@@ -82,11 +119,14 @@ def worker_init(_):
     torch.set_num_threads(1)
 
 
-def run(images, size, pipeline, workers, n, batch):
+def run(images, size, pipeline, workers, n, batch, files=None):
     tensor_input = pipeline == "tensor"
-    if tensor_input:
-        images = [T.functional.to_tensor(im) for im in images]
-    ds = TwoViews(images, simclr(size, tensor_input), n + batch)  # first batch is warm-up
+    if files is not None:
+        ds = FolderTwoViews(files, simclr(size, False), n + batch)
+    else:
+        if tensor_input:
+            images = [T.functional.to_tensor(im) for im in images]
+        ds = TwoViews(images, simclr(size, tensor_input), n + batch)  # first batch is warm-up
     dl = DataLoader(ds, batch_size=batch, num_workers=workers, worker_init_fn=worker_init, drop_last=True)
     it = iter(dl)
     next(it)
@@ -106,9 +146,14 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--pipeline", default="both", choices=["pil", "tensor", "both"])
+    ap.add_argument("--folder", default="", help="image folder: decode every image from its file on every use (PIL only)")
     args = ap.parse_args()
     n = args.n or (10240 if args.size <= 64 else 1024)
-    if args.data:
+    files = None
+    if args.folder:
+        files, images, source = folder_files(args.folder), None, args.folder + " (decoded from files)"
+        args.pipeline = "pil"
+    elif args.data:
         images, source = load_cifar(args.data, 2048), args.data
     elif args.size <= 64:
         images, source = noise_images(512, 32, 32), "noise 32x32"
@@ -116,8 +161,8 @@ def main():
         images, source = noise_images(64, 375, 500), "noise 500x375"
     pipelines = ["pil", "tensor"] if args.pipeline == "both" else [args.pipeline]
     for p in pipelines:
-        done, sec = run(images, args.size, p, args.workers, n, args.batch)
-        print(json.dumps({"bench": "augment", "impl": "torchvision-" + p, "preset": "simclr", "size": args.size,
+        done, sec = run(images, args.size, p, args.workers, n, args.batch, files)
+        print(json.dumps({"bench": "augment", "impl": "torchvision-" + p + ("-decode" if files else ""), "preset": "simclr", "size": args.size,
                           "views": 2, "images": done, "seconds": round(sec, 3),
                           "images_per_sec": round(done / sec, 1), "workers": args.workers, "source": source,
                           "torch": torch.__version__, "torchvision": torchvision.__version__}))

@@ -119,7 +119,7 @@ func openArchive(p, name, split string, opt *OpenOptions) (*set, error) {
 				return nil, err
 			}
 			e := &entry{rel: rel, show: p + "/" + rel, data: b, read: true}
-			e.hdr, e.err = headerOf(b)
+			e.hdr, e.err = headerOf(b, opt.MaxPixels)
 			held[rel] = e
 			c := int64(3)
 			if e.hdr.gray {

@@ -9,15 +9,27 @@ import (
 	_ "image/gif" // register GIF
 	_ "image/jpeg"
 	_ "image/png"
+
+	_ "golang.org/x/image/webp" // register WebP
 	"io"
 	"path"
 	"strings"
 	"sync"
 )
 
-// maxPixels bounds the size an image header may claim (16k × 16k), so a
-// corrupt header cannot make a decoder allocate gigabytes.
-const maxPixels = 1 << 28
+// DefaultMaxPixels is the most pixels an image header may claim unless
+// OpenOptions.MaxPixels says otherwise: PIL's Image.MAX_IMAGE_PIXELS,
+// 1024×1024×1024/4/3 = 89,478,485 (a 89-megapixel image decodes to
+// 268 MB of RGB). A larger image is refused from its header, before any
+// pixel memory is allocated, so a decompression bomb cannot exhaust the
+// machine's memory.
+const DefaultMaxPixels = 1024 * 1024 * 1024 / 4 / 3
+
+// pixelLimitError is the message for an image over the pixel limit.
+func pixelLimitError(w, h int, limit int64) error {
+	return fmt.Errorf("image header claims %dx%d = %d pixels, more than the limit of %d (a decompression bomb?); raise it with --max-pixels (OpenOptions.MaxPixels) if the image is genuine",
+		w, h, int64(w)*int64(h), limit)
+}
 
 // isImageName reports whether a file name has an image extension we
 // decode; other files (README.md, .DS_Store) in a folder are ignored.
@@ -27,7 +39,7 @@ func isImageName(name string) bool {
 		return false
 	}
 	switch strings.ToLower(path.Ext(base)) {
-	case ".png", ".jpg", ".jpeg", ".gif":
+	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".ppm", ".pgm":
 		return true
 	}
 	return false
@@ -39,14 +51,28 @@ type header struct {
 	gray bool // one channel (gray PNG or JPEG)
 }
 
-// readHeader reads an image header (PNG, JPEG or GIF).
-func readHeader(r io.Reader) (header, error) {
+// readHeader reads an image header (PNG, JPEG, GIF or WebP, recognised by
+// its content, not the file name) and refuses one that claims more than
+// limit pixels (0: DefaultMaxPixels).
+func readHeader(r io.Reader, limit int64) (header, error) {
 	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
-		return header{}, fmt.Errorf("not a readable PNG, JPEG or GIF image: %v", err)
+		return header{}, fmt.Errorf("not a readable PNG, JPEG, GIF or WebP image: %v", err)
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+	return checkHeader(cfg, limit)
+}
+
+// checkHeader turns a decoded image.Config into a header, refusing empty
+// images and images over the pixel limit.
+func checkHeader(cfg image.Config, limit int64) (header, error) {
+	if limit <= 0 {
+		limit = DefaultMaxPixels
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
 		return header{}, fmt.Errorf("image header claims %dx%d pixels", cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > limit {
+		return header{}, pixelLimitError(cfg.Width, cfg.Height, limit)
 	}
 	gray := cfg.ColorModel == color.GrayModel || cfg.ColorModel == color.Gray16Model
 	return header{h: cfg.Height, w: cfg.Width, gray: gray}, nil
@@ -54,18 +80,31 @@ func readHeader(r io.Reader) (header, error) {
 
 // headerOf reads the header of an encoded image held in memory, straight
 // from the IHDR chunk for a PNG (image.DecodeConfig allocates a decoder).
-func headerOf(b []byte) (header, error) {
+func headerOf(b []byte, limit int64) (header, error) {
 	if len(b) >= 33 && bytes.HasPrefix(b, pngSig) && string(b[12:16]) == "IHDR" && binary.BigEndian.Uint32(b[8:]) == 13 {
 		w, h := binary.BigEndian.Uint32(b[16:]), binary.BigEndian.Uint32(b[20:])
-		if w >= 1 && h >= 1 && uint64(w)*uint64(h) <= maxPixels {
-			return header{h: int(h), w: int(w), gray: b[25] == 0}, nil
+		if w >= 1 && h >= 1 && w < 1<<31 && h < 1<<31 {
+			cm := color.Model(color.RGBAModel)
+			if b[25] == 0 {
+				cm = color.GrayModel
+			}
+			return checkHeader(image.Config{Width: int(w), Height: int(h), ColorModel: cm}, limit)
 		}
 	}
-	return readHeader(bytes.NewReader(b))
+	return readHeader(bytes.NewReader(b), limit)
 }
 
 // decodeBytes decodes an encoded image and checks it against its header.
+// The header is read again first, so a file replaced since the dataset
+// was opened cannot make the decoder allocate for a larger image.
 func decodeBytes(b []byte, want header) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated image: %v", err)
+	}
+	if cfg.Width != want.w || cfg.Height != want.h {
+		return nil, fmt.Errorf("image header says %dx%d, it said %dx%d when the dataset was opened", cfg.Width, cfg.Height, want.w, want.h)
+	}
 	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated image: %v", err)
@@ -82,6 +121,9 @@ var pngDecoders = sync.Pool{New: func() any { return new(pngDecoder) }}
 // decodeInto decodes an encoded image whose header said want into dst
 // (h*w*c bytes of HWC uint8), through the PNG fast path when it applies.
 func decodeInto(dst []uint8, b []byte, want header, c int) error {
+	if ok, err := decodePNMInto(dst, b, want, c); ok {
+		return err
+	}
 	d := pngDecoders.Get().(*pngDecoder)
 	err := d.decode(dst, b, want, c)
 	pngDecoders.Put(d)
@@ -124,12 +166,40 @@ func toU8(dst []uint8, img image.Image, c int) {
 	case *image.NRGBA:
 		rgbaRows(dst, m.Pix, m.Stride, w, h)
 	case *image.YCbCr:
+		hs, vs, ok := chromaShifts(m.SubsampleRatio)
+		if !ok || b.Min != (image.Point{}) {
+			for y := range h {
+				d := dst[y*w*3 : (y+1)*w*3]
+				for x := range w {
+					yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+					d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				}
+			}
+			break
+		}
 		for y := range h {
 			d := dst[y*w*3 : (y+1)*w*3]
+			ys := m.Y[y*m.YStride : y*m.YStride+w]
+			co := (y >> vs) * m.CStride
+			cbs, crs := m.Cb[co:], m.Cr[co:]
+			for x, yv := range ys {
+				d[3*x], d[3*x+1], d[3*x+2] = ycbcrToRGB(yv, cbs[x>>hs], crs[x>>hs])
+			}
+		}
+	case *image.NYCbCrA: // WebP with alpha: drop the alpha, as convert("RGB")
+		toU8(dst, &m.YCbCr, c)
+	case *image.CMYK:
+		// PIL's cmyk2rgb: nk - c*nk/255 with nk = 255-k, rounded as
+		// its MULDIV255.
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			d := dst[y*w*3 : (y+1)*w*3]
 			for x := range w {
-				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
-				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-				d[3*x], d[3*x+1], d[3*x+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				nk := 255 - int(row[4*x+3])
+				for ch := range 3 {
+					d[3*x+ch] = uint8(nk - mul255(int(row[4*x+ch]), nk))
+				}
 			}
 		}
 	case *image.Paletted:
@@ -159,6 +229,60 @@ func toU8(dst []uint8, img image.Image, c int) {
 			}
 		}
 	}
+}
+
+// chromaShifts are the horizontal and vertical shifts from a luma to a
+// chroma index of a subsample ratio (x>>hs, y>>vs); ok is false for a
+// ratio not listed.
+func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs uint, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
+}
+
+// ycbcrToRGB is color.YCbCrToRGB (the same integer arithmetic, JFIF's
+// full-range BT.601), written out so that it inlines into the row loop.
+func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy1 := int32(y) * 0x10101
+	cb1 := int32(cb) - 128
+	cr1 := int32(cr) - 128
+	r := yy1 + 91881*cr1
+	if uint32(r)&0xff000000 == 0 {
+		r >>= 16
+	} else {
+		r = ^(r >> 31)
+	}
+	g := yy1 - 22554*cb1 - 46802*cr1
+	if uint32(g)&0xff000000 == 0 {
+		g >>= 16
+	} else {
+		g = ^(g >> 31)
+	}
+	bb := yy1 + 116130*cb1
+	if uint32(bb)&0xff000000 == 0 {
+		bb >>= 16
+	} else {
+		bb = ^(bb >> 31)
+	}
+	return uint8(r), uint8(g), uint8(bb)
+}
+
+// mul255 is a*b/255 rounded, for a, b in [0, 255] (PIL's MULDIV255).
+func mul255(a, b int) int {
+	t := a*b + 128
+	return ((t >> 8) + t) >> 8
 }
 
 // rgbaRows copies the RGB bytes of 4-byte-per-pixel rows into dst.

@@ -3,8 +3,8 @@
 //
 // # Datasets
 //
-// Open takes a dataset reference PATH[:split], split "train" (the default)
-// or "test", and recognises:
+// Open takes a dataset reference PATH[:split], split "train" (the default),
+// "val" (alias "validation") or "test", and recognises:
 //
 //   - "mnist": MNIST, embedded in the binary (data/mnist, the four official
 //     .gz files by Yann LeCun, Corinna Cortes and Christopher J.C. Burges,
@@ -15,10 +15,17 @@
 //   - A CIFAR binary directory: CIFAR-10 (data_batch_*.bin, test_batch.bin)
 //     or CIFAR-100 (train.bin, test.bin; fine labels), or its parent holding
 //     cifar-10-batches-bin or cifar-100-binary.
-//   - An image folder of PNG, JPEG or GIF files: DIR/train/<class>/* and
-//     DIR/test/<class>/* (classes are the sorted folder names of both
-//     splits, so train and test share one label numbering), DIR/<class>/*
-//     (one split, "train"), or a flat folder of unlabelled images.
+//   - An image folder of PNG, JPEG, GIF, WebP or PPM/PGM files of any
+//     sizes, recognised by content: DIR/train/<class>/*, DIR/val/<class>/*
+//     (or validation/) and DIR/test/<class>/* (classes are the sorted
+//     folder names of all splits, so the splits share one label
+//     numbering), DIR/<class>/* (one split, "train"), or a flat folder of
+//     unlabelled images.
+//   - A CSV file list (*.csv): one image a row, "path" or "path,label",
+//     paths relative to the list.
+//   - A shard folder written by WriteShards (`contrastive prepare`):
+//     DIR/index.json and tar shards in the WebDataset layout, or
+//     DIR/<split>/index.json.
 //   - A .tar, .tgz or .tar.gz archive of any of the above, such as
 //     ../shared/datasets/cifar10-png.tgz (cifar10/train/<class>/*.png).
 //
@@ -40,6 +47,15 @@
 // demand. An image folder or archive whose pixels would exceed
 // OpenOptions.MaxMemory (DefaultMaxMemory unless set) is not decoded up
 // front: its images are decoded from disk on every access.
+//
+// # Decoding
+//
+// Images decode as PIL's Image.open(f).convert("RGB") would: gray, CMYK
+// and palette images become RGB (a folder of only gray images stays one
+// channel), alpha is dropped, 16-bit samples keep their high byte, a GIF
+// gives its first frame. An image whose header claims more than
+// OpenOptions.MaxPixels pixels (DefaultMaxPixels, PIL's 89,478,485) is
+// refused from its header before anything is allocated for it.
 //
 // # Loader
 //

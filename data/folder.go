@@ -18,6 +18,8 @@ type entry struct {
 	rel   string // slash-separated path below the folder or archive root
 	show  string // path shown in errors and warnings
 	file  string // path on disk; "" for an archive member held in data
+	off   int64  // with size > 0: the image is bytes [off, off+size) of file (a shard)
+	size  int64
 	data  []byte // encoded bytes of an archive member
 	label int32
 	hdr   header
@@ -26,7 +28,19 @@ type entry struct {
 }
 
 // isSplitName reports whether a folder name is a split.
-func isSplitName(s string) bool { return s == "train" || s == "test" }
+func isSplitName(s string) bool { return canonSplit(s) != "" }
+
+// canonSplit returns the split a folder or reference name stands for
+// ("train", "val" or "test"; "validation" is "val"), or "".
+func canonSplit(s string) string {
+	switch s {
+	case "train", "val", "test":
+		return s
+	case "validation":
+		return "val"
+	}
+	return ""
+}
 
 // splitPos returns the index of the last split folder in a path's parts
 // (not counting the file name), or -1.
@@ -44,7 +58,7 @@ func splitPos(parts []string) int {
 func wantEntry(rel, split string) bool {
 	parts := strings.Split(rel, "/")
 	j := splitPos(parts)
-	return j < 0 || parts[j] == split
+	return j < 0 || canonSplit(parts[j]) == split
 }
 
 // layout is the outcome of resolveLayout: the selected image paths in
@@ -59,7 +73,8 @@ type layout struct {
 // (dirs) below root which images form the requested split and what their
 // labels are:
 //
-//	ROOT/{train,test}/<class>/<image>  labelled, two splits (ROOT may be nested)
+//	ROOT/{train,val,test}/<class>/<image>  labelled splits (ROOT may be nested;
+//	                                       "validation" is "val")
 //	<class>/<image>                    labelled, one split ("train")
 //	<image>                            unlabelled, one split ("train")
 //
@@ -98,7 +113,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 			}
 			class := parts[j+1]
 			classSet[class] = true
-			if parts[j] == split {
+			if canonSplit(parts[j]) == split {
 				out.sel = append(out.sel, f)
 				counts[class]++
 			}
@@ -109,7 +124,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 			if len(parts) >= 2 && isSplitName(parts[len(parts)-2]) {
 				class := parts[len(parts)-1]
 				classSet[class] = true
-				if parts[len(parts)-2] == split && counts[class] == 0 {
+				if canonSplit(parts[len(parts)-2]) == split && counts[class] == 0 {
 					empty = append(empty, d)
 				}
 			}
@@ -136,7 +151,7 @@ func resolveLayout(root string, files, dirs []string, split string, strip bool, 
 		depth := len(strings.Split(files[0], "/"))
 		for _, f := range files {
 			if d := len(strings.Split(f, "/")); d != depth || d > 2 {
-				return out, &FormatError{path.Join(root, prefix+f), "unrecognised folder layout: want DIR/{train,test}/<class>/<image>, DIR/<class>/<image> or DIR/<image>"}
+				return out, &FormatError{path.Join(root, prefix+f), "unrecognised folder layout: want DIR/{train,val,test}/<class>/<image>, DIR/<class>/<image> or DIR/<image>"}
 			}
 		}
 		if split != "train" {
@@ -264,7 +279,7 @@ func walk(root, rel string, depth int, files, dirs *[]string) error {
 
 // readHeaders reads the header of every entry that has none yet, in
 // parallel.
-func readHeaders(ents []*entry) {
+func readHeaders(ents []*entry, limit int64) {
 	parallel.For(len(ents), 16, func(lo, hi int) {
 		for _, e := range ents[lo:hi] {
 			if e.read {
@@ -272,7 +287,7 @@ func readHeaders(ents []*entry) {
 			}
 			e.read = true
 			if e.file == "" {
-				e.hdr, e.err = headerOf(e.data)
+				e.hdr, e.err = headerOf(e.data, limit)
 				continue
 			}
 			f, err := os.Open(e.file)
@@ -280,7 +295,7 @@ func readHeaders(ents []*entry) {
 				e.err = err
 				continue
 			}
-			e.hdr, e.err = readHeader(f)
+			e.hdr, e.err = readHeader(f, limit)
 			f.Close()
 		}
 	})
@@ -291,7 +306,7 @@ func readHeaders(ents []*entry) {
 // parallel or, when canStream and the pixels exceed the memory budget,
 // keeps the file list for decoding on demand.
 func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, canStream bool) (*set, error) {
-	readHeaders(ents)
+	readHeaders(ents, opt.MaxPixels)
 	s := &set{name: name, classes: lay.classes}
 	ents, err := dropBad(ents, s, opt)
 	if err != nil {
@@ -309,7 +324,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 			mode = k
 		}
 	}
-	if !opt.AllowMixedSizes && len(count) > 1 {
+	if opt.SameSize && len(count) > 1 {
 		var ref string
 		for _, e := range ents {
 			if (hw{e.hdr.h, e.hdr.w}) == mode {
@@ -319,7 +334,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 		}
 		for _, e := range ents {
 			if (hw{e.hdr.h, e.hdr.w}) != mode {
-				e.err = fmt.Errorf("image is %dx%d but %s and %d others are %dx%d: the folder mixes image sizes (resize them, or open with AllowMixedSizes and crop in the augmentation)",
+				e.err = fmt.Errorf("image is %dx%d but %s and %d others are %dx%d: the folder mixes image sizes and SameSize asks for one size",
 					e.hdr.w, e.hdr.h, ref, count[mode]-1, mode.w, mode.h)
 			}
 		}
@@ -357,6 +372,12 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 		st := &streamSource{files: make([]string, len(ents)), h: s.h, w: s.w, dims: s.dims}
 		for i, e := range ents {
 			st.files[i] = e.file
+			if e.size > 0 {
+				if st.parts == nil {
+					st.parts = make([][2]int64, len(ents))
+				}
+				st.parts[i] = [2]int64{e.off, e.size}
+			}
 		}
 		s.stream, s.dims = st, nil
 		return s, nil
@@ -380,7 +401,7 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 			e := ents[i]
 			b := e.data
 			if e.file != "" {
-				if b, e.err = os.ReadFile(e.file); e.err != nil {
+				if b, e.err = readPart(e.file, e.off, e.size); e.err != nil {
 					continue
 				}
 			}
@@ -461,8 +482,9 @@ func dropBad(ents []*entry, s *set, opt *OpenOptions) ([]*entry, error) {
 // disk on every access.
 type streamSource struct {
 	files []string
-	h, w  int   // fixed size, or 0
-	dims  []dim // per-image sizes when h is 0
+	parts [][2]int64 // per image (offset, size) inside its file; nil: whole files
+	h, w  int        // fixed size, or 0
+	dims  []dim      // per-image sizes when h is 0
 }
 
 func (st *streamSource) decode(i, c int) (RawImage, error) {
@@ -470,7 +492,11 @@ func (st *streamSource) decode(i, c int) (RawImage, error) {
 	if st.h == 0 {
 		want = header{h: int(st.dims[i].h), w: int(st.dims[i].w)}
 	}
-	b, err := os.ReadFile(st.files[i])
+	var part [2]int64
+	if st.parts != nil {
+		part = st.parts[i]
+	}
+	b, err := readPart(st.files[i], part[0], part[1])
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return RawImage{}, &FormatError{st.files[i], "image file disappeared since the dataset was opened"}
@@ -482,4 +508,22 @@ func (st *streamSource) decode(i, c int) (RawImage, error) {
 		return RawImage{}, &FormatError{st.files[i], err.Error()}
 	}
 	return r, nil
+}
+
+// readPart reads bytes [off, off+size) of a file, or the whole file when
+// size is 0.
+func readPart(file string, off, size int64) ([]byte, error) {
+	if size <= 0 {
+		return os.ReadFile(file)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("read %d bytes at %d of %s: %w", size, off, file, err)
+	}
+	return b, nil
 }

@@ -167,12 +167,13 @@ func TestImageFolderBad(t *testing.T) {
 		name, file string
 		data       []byte
 		msg        string
+		sameSize   bool
 	}{
-		{"corrupt", "train/cat/bad.png", []byte("this is not a PNG file"), "not a readable"},
-		{"truncated", "train/cat/bad.png", good[:len(good)-20], "corrupt or truncated"},
-		{"bad checksum", "train/cat/bad.png", flipByte(good, len(good)-30), "corrupt"},
-		{"mixed size", "train/cat/bad.png", encode(t, rgbImage(5, 4, 0), ".png"), "mixes image sizes"},
-		{"empty file", "train/cat/bad.png", nil, "not a readable"},
+		{"corrupt", "train/cat/bad.png", []byte("this is not a PNG file"), "not a readable", false},
+		{"truncated", "train/cat/bad.png", good[:len(good)-20], "corrupt or truncated", false},
+		{"bad checksum", "train/cat/bad.png", flipByte(good, len(good)-30), "corrupt", false},
+		{"mixed size", "train/cat/bad.png", encode(t, rgbImage(5, 4, 0), ".png"), "mixes image sizes", true},
+		{"empty file", "train/cat/bad.png", nil, "not a readable", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -180,10 +181,10 @@ func TestImageFolderBad(t *testing.T) {
 			writeFile(t, dir, "train/cat/b.png", good)
 			writeFile(t, dir, "train/dog/c.png", good)
 			writeFile(t, dir, tc.file, tc.data)
-			_, err := Open(dir, OpenOptions{})
+			_, err := Open(dir, OpenOptions{SameSize: tc.sameSize})
 			wantFormatError(t, err, tc.file, tc.msg)
 			var warn strings.Builder
-			ds, err := Open(dir, OpenOptions{SkipBad: true, Warn: &warn})
+			ds, err := Open(dir, OpenOptions{SkipBad: true, Warn: &warn, SameSize: tc.sameSize})
 			if err != nil {
 				t.Fatal(err)
 			}

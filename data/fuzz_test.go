@@ -179,7 +179,7 @@ func FuzzArchive(f *testing.F) {
 // must not call it corrupt.
 func FuzzDecodeImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, rgb bool) {
-		hdr, err := headerOf(b)
+		hdr, err := headerOf(b, 1<<20)
 		if err != nil || hdr.h*hdr.w > 1<<20 {
 			return // the header bounds what decoding allocates; keep runs fast
 		}

@@ -28,6 +28,12 @@ type LoaderConfig struct {
 	Prefetch  int    // batches prepared ahead of the consumer; 0 means 2
 	Epochs    int    // Next returns io.EOF once epoch Epochs would start; 0 means never
 	Start     Position
+	// RawViews, when set and the dataset is a RawDataset, replaces the
+	// views function: it gets the image in its uint8 storage form, so an
+	// augmentation can convert only what it crops (augment.MultiView's
+	// ViewsU8). It must give the views that views gives on the image's
+	// float32 form, from the same RNG.
+	RawViews func(img augment.Image8, rng *rand.Rand) []*augment.Image
 }
 
 // Position is a point in the loader's sample stream: Index samples of
@@ -332,14 +338,24 @@ func (l *Loader) sample(j job, pcg *rand.PCG, rng *rand.Rand) (err error) {
 			err = fmt.Errorf("data: views of %s panicked: %v\n%s", where(), r, debug.Stack())
 		}
 	}()
-	img, err := l.ds.Image(idx)
-	if err != nil {
-		return fmt.Errorf("data: %s: %w", where(), err)
-	}
-	views := []*augment.Image{img}
-	if l.views != nil {
+	var views []*augment.Image
+	if rd, ok := l.ds.(RawDataset); ok && l.cfg.RawViews != nil {
+		r, err := rd.Raw(idx)
+		if err != nil {
+			return fmt.Errorf("data: %s: %w", where(), err)
+		}
 		pcg.Seed(l.sampleSeeds(p.b.Epoch, idx))
-		views = l.views(img, rng)
+		views = l.cfg.RawViews(augment.Image8{H: r.H, W: r.W, C: r.C, Pix: r.Pix}, rng)
+	} else {
+		img, err := l.ds.Image(idx)
+		if err != nil {
+			return fmt.Errorf("data: %s: %w", where(), err)
+		}
+		views = []*augment.Image{img}
+		if l.views != nil {
+			pcg.Seed(l.sampleSeeds(p.b.Epoch, idx))
+			views = l.views(img, rng)
+		}
 	}
 	for v, im := range views {
 		if im == nil || len(im.Pix) != im.H*im.W*im.C || im.H < 1 || im.W < 1 || im.C < 1 {

@@ -29,10 +29,18 @@ type OpenOptions struct {
 	// unpacked once into CacheDir and then read like a folder. MNIST, IDX
 	// and CIFAR binary sets are always held in memory.
 	MaxMemory int64
-	// AllowMixedSizes accepts an image folder whose images differ in size:
-	// Shape then reports h = w = 0, and batching needs an augmentation that
-	// crops every view to one size. Without it such a folder is an error.
+	// AllowMixedSizes is kept for compatibility and has no effect: an image
+	// folder whose images differ in size always opens (Shape then reports
+	// h = w = 0, and batching needs an augmentation that crops every view
+	// to one size, or eval's EvalView). SameSize asks for the old check.
 	AllowMixedSizes bool
+	// SameSize makes a folder whose images differ in size an error (or,
+	// with SkipBad, keeps only the images of the most common size).
+	SameSize bool
+	// MaxPixels refuses an image whose header claims more pixels (width ×
+	// height), before anything is allocated for it; 0 means
+	// DefaultMaxPixels, PIL's 89,478,485.
+	MaxPixels int64
 	// CacheDir is where an archive above MaxMemory is unpacked; "" means
 	// os.UserCacheDir()/contrastive/unpacked.
 	CacheDir string
@@ -69,7 +77,7 @@ func (o *OpenOptions) summary(s *set, root string) {
 }
 
 // Open opens the dataset a reference names: PATH[:split], split "train"
-// (the default) or "test". PATH is "mnist" (the embedded MNIST), a folder
+// (the default), "val" (alias "validation") or "test". PATH is "mnist" (the embedded MNIST), a folder
 // (IDX files, CIFAR binary files, or images in class folders) or a .tar,
 // .tgz or .tar.gz archive of one; see the package documentation for the
 // layouts. Errors about the files are *FormatError values naming the file.
@@ -80,12 +88,16 @@ func Open(ref string, opt OpenOptions) (Dataset, error) {
 	}
 	var s *set
 	switch st, serr := os.Stat(p); {
+	case p == "mnist" && split == "val":
+		err = fmt.Errorf("data: mnist has no val split (train and test only)")
 	case p == "mnist":
 		s, err = openMNIST(split)
 	case serr != nil:
-		err = fmt.Errorf("data: open dataset %s (want \"mnist\", a folder or a .tar/.tgz archive): %w", p, serr)
+		err = fmt.Errorf("data: open dataset %s (want \"mnist\", a folder, a .csv file list or a .tar/.tgz archive): %w", p, serr)
 	case st.IsDir():
 		s, err = openDir(p, p+":"+split, split, &opt)
+	case isFileListName(p):
+		s, err = openFileList(p, p, split, &opt)
 	case isArchiveName(p):
 		s, err = openArchive(p, p+":"+split, split, &opt)
 	default:
@@ -101,19 +113,19 @@ func Open(ref string, opt OpenOptions) (Dataset, error) {
 // name is part of the path when that path exists.
 func parseRef(ref string) (path, split string, err error) {
 	if ref == "" {
-		return "", "", fmt.Errorf("data: empty dataset reference (want PATH[:train|:test] or mnist)")
+		return "", "", fmt.Errorf("data: empty dataset reference (want PATH[:train|:val|:test] or mnist)")
 	}
 	i := strings.LastIndexByte(ref, ':')
 	if i < 0 {
 		return ref, "train", nil
 	}
-	if s := ref[i+1:]; isSplitName(s) {
+	if s := canonSplit(ref[i+1:]); s != "" {
 		return ref[:i], s, nil
 	}
 	if _, err := os.Stat(ref); err == nil {
 		return ref, "train", nil
 	}
-	return "", "", fmt.Errorf("data: dataset reference %q: unknown split %q (want train or test)", ref, ref[i+1:])
+	return "", "", fmt.Errorf("data: dataset reference %q: unknown split %q (want train, val, validation or test)", ref, ref[i+1:])
 }
 
 func isArchiveName(p string) bool {
@@ -124,6 +136,19 @@ func isArchiveName(p string) bool {
 // openDir opens a folder: IDX files, CIFAR binary files (in it or in its
 // cifar-10-batches-bin / cifar-100-binary sub-folder), or an image folder.
 func openDir(dir, name, split string, opt *OpenOptions) (*set, error) {
+	// Shards written by `contrastive prepare`: DIR/index.json (one split,
+	// "train"), or DIR/<split>/index.json.
+	if _, err := os.Stat(filepath.Join(dir, ShardIndexFile)); err == nil {
+		if split != "train" {
+			return nil, &FormatError{dir, "a shard folder is one split: prepare the " + split + " split into its own folder (DIR/" + split + "/" + ShardIndexFile + ")"}
+		}
+		return openShards(dir, name, opt)
+	}
+	for _, sub := range splitFolders(split) {
+		if _, err := os.Stat(filepath.Join(dir, sub, ShardIndexFile)); err == nil {
+			return openShards(filepath.Join(dir, sub), name, opt)
+		}
+	}
 	if s, ok, err := openBinary(dirSource(dir), name, split); ok {
 		return s, err
 	}
@@ -140,7 +165,10 @@ func openDir(dir, name, split string, opt *OpenOptions) (*set, error) {
 // openBinary opens fs as an IDX or CIFAR binary folder; ok is false when
 // it is neither.
 func openBinary(fs fileSource, name, split string) (s *set, ok bool, err error) {
+	isBin := isIDX(fs) || isCIFAR10(fs) || isCIFAR100(fs)
 	switch {
+	case isBin && split == "val":
+		return nil, true, &FormatError{fs.where(), "IDX and CIFAR binary sets have no val split (train and test only)"}
 	case isIDX(fs):
 		s, err = loadIDX(fs, name, split)
 	case isCIFAR10(fs):
@@ -151,4 +179,12 @@ func openBinary(fs fileSource, name, split string) (s *set, ok bool, err error) 
 		return nil, false, nil
 	}
 	return s, true, err
+}
+
+// splitFolders are the folder names of a split.
+func splitFolders(split string) []string {
+	if split == "val" {
+		return []string{"val", "validation"}
+	}
+	return []string{split}
 }

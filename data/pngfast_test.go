@@ -96,11 +96,11 @@ func TestPNGFastPath(t *testing.T) {
 			if err != nil {
 				t.Fatalf("type %d filters %v: image/png rejects the test file: %v", colorType, filters, err)
 			}
-			hdr, err := readHeader(bytes.NewReader(file))
+			hdr, err := readHeader(bytes.NewReader(file), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fast, err := headerOf(file); err != nil || fast != hdr {
+			if fast, err := headerOf(file, 0); err != nil || fast != hdr {
 				t.Errorf("type %d: IHDR header %+v (%v), image.DecodeConfig %+v", colorType, fast, err, hdr)
 			}
 			c := 3
@@ -142,8 +142,8 @@ func TestPNGFastPath(t *testing.T) {
 	for _, img := range []image.Image{img16, pal} {
 		var buf bytes.Buffer
 		png.Encode(&buf, img)
-		hdr, _ := readHeader(bytes.NewReader(buf.Bytes()))
-		if fast, err := headerOf(buf.Bytes()); err != nil || fast != hdr {
+		hdr, _ := readHeader(bytes.NewReader(buf.Bytes()), 0)
+		if fast, err := headerOf(buf.Bytes(), 0); err != nil || fast != hdr {
 			t.Errorf("%T: IHDR header %+v (%v), image.DecodeConfig %+v", img, fast, err, hdr)
 		}
 		var d pngDecoder

@@ -20,6 +20,13 @@ type Config struct {
 	Data     string `yaml:"data"`                // training dataset reference (PATH[:split])
 	TestData string `yaml:"test_data,omitempty"` // labelled set for kNN evaluation ("" none)
 	SkipBad  bool   `yaml:"skip_bad,omitempty"`
+	// MaxMemory bounds the decoded pixels held in memory per dataset
+	// ("512MiB", "4GiB"; "": data.DefaultMaxMemory); a larger image
+	// folder is decoded from disk by the loader's workers on every access.
+	MaxMemory string `yaml:"max_memory,omitempty"`
+	// MaxPixels refuses an image whose header claims more pixels (0:
+	// data.DefaultMaxPixels, PIL's 89,478,485).
+	MaxPixels int64 `yaml:"max_pixels,omitempty"`
 	// TrainSubset trains on this many images spread evenly over Data (0:
 	// all), e.g. so that a short run sees each image several times, as a
 	// memory bank needs. kNN memory still comes from all of Data.
@@ -49,6 +56,11 @@ type Config struct {
 	ProjDim     int     `yaml:"proj_dim"`
 	ProjBN      bool    `yaml:"proj_bn"`
 	Augment     string  `yaml:"augment"` // augmentation preset; "": the method's
+	// ImageSize is the side of the training views and of the evaluation
+	// centre crop (torchvision's Resize(round(N/0.875)) + CenterCrop(N));
+	// 0: the dataset's side when all its images share one, else 224. The
+	// run's config.yaml and checkpoint hold the size used.
+	ImageSize int `yaml:"image_size,omitempty"`
 
 	// Methods holds the method-specific settings (moco, instdisc, pirl, swav).
 	Methods methods.Options `yaml:"methods"`
@@ -131,6 +143,10 @@ func (c *Config) Validate() error {
 		return bad("temperature", "%g, want > 0 (or 0 for the method's default)", c.Temperature)
 	case c.LARSEta < 0:
 		return bad("lars_eta", "%g, want > 0 (or 0 for 0.001)", c.LARSEta)
+	case c.ImageSize < 0 || c.ImageSize == 1 || (c.ImageSize > 1 && c.ImageSize < 8):
+		return bad("image_size", "%d, want 0 (the dataset's side, else 224) or at least 8", c.ImageSize)
+	case c.MaxPixels < 0:
+		return bad("max_pixels", "%d, want >= 0 (0: PIL's 89478485)", c.MaxPixels)
 	case c.WarmupEpochs < 0:
 		return bad("warmup_epochs", "%g, want >= 0", c.WarmupEpochs)
 	case c.ProjHidden < 0:

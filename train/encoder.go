@@ -71,17 +71,24 @@ type EvalConfig struct {
 	Epochs      int // linear probe epochs
 	Batch       int
 	Seed        uint64
+	// ImageSize overrides the evaluation size; 0 uses the checkpoint's
+	// training size (or, for a checkpoint that does not record it, the
+	// training data's side, else 224).
+	ImageSize int
+	// Open are the options of opening Train and Test (memory budget,
+	// pixel limit).
+	Open data.OpenOptions
 }
 
 // Evaluate computes frozen features of the checkpoint's encoder on the
 // train and test sets (normalised like the run's augmentation preset) and
 // classifies the test set with weighted kNN or a linear probe.
 func Evaluate(ec EvalConfig) (eval.Result, error) {
-	tr, err := data.Open(ec.Train, data.OpenOptions{})
+	tr, err := data.Open(ec.Train, ec.Open)
 	if err != nil {
 		return eval.Result{}, err
 	}
-	te, err := data.Open(ec.Test, data.OpenOptions{})
+	te, err := data.Open(ec.Test, ec.Open)
 	if err != nil {
 		return eval.Result{}, err
 	}
@@ -94,15 +101,15 @@ func Evaluate(ec EvalConfig) (eval.Result, error) {
 		return eval.Result{}, err
 	}
 	h, w, _ := tr.Shape()
-	mv, err := augment.Preset(cfg.AugmentPreset(), max(min(h, w), 1), c)
+	size := ec.ImageSize
+	if size == 0 {
+		size = ImageSizeFor(cfg.ImageSize, h, w)
+	}
+	mv, err := augment.Preset(cfg.AugmentPreset(), size, c)
 	if err != nil {
 		return eval.Result{}, err
 	}
-	prep := func(img *augment.Image) *augment.Image { return img }
-	if mv.Mean != nil {
-		norm := &augment.Normalize{Mean: mv.Mean, Std: mv.Std}
-		prep = func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
-	}
+	prep := EvalPrep(size, mv.Mean, mv.Std)
 	trf, trl, err := eval.Features(enc, tr, ec.Batch, prep)
 	if err != nil {
 		return eval.Result{}, err

@@ -102,8 +102,10 @@ type run struct {
 
 func newRun(cfg Config, opt Options) (*run, error) {
 	r := &run{cfg: cfg, opt: opt, saved: -1}
-	var err error
-	openOpt := data.OpenOptions{SkipBad: cfg.SkipBad, Warn: opt.Log}
+	openOpt, err := cfg.OpenOptions(opt.Log)
+	if err != nil {
+		return nil, err
+	}
 	if r.full, err = data.Open(cfg.Data, openOpt); err != nil {
 		return nil, err
 	}
@@ -122,11 +124,9 @@ func newRun(cfg Config, opt Options) (*run, error) {
 		}
 	}
 	h, w, c := r.ds.Shape()
-	size := min(h, w)
-	if size == 0 {
-		size = 224
-	}
-	if r.views, err = augment.Preset(cfg.AugmentPreset(), size, c); err != nil {
+	r.cfg.ImageSize = ImageSizeFor(cfg.ImageSize, h, w)
+	cfg = r.cfg
+	if r.views, err = augment.Preset(cfg.AugmentPreset(), cfg.ImageSize, c); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
 	r.views = viewsInUse(cfg, r.views)
@@ -227,7 +227,7 @@ func (r *run) save(pos data.Position) error {
 		Loader:    map[string][]int64{"position": {int64(pos.Epoch), int64(pos.Index)}},
 		Extra:     r.method.State(),
 		Config:    string(cfgJSON),
-		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width)},
+		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width), "image_size": fmt.Sprint(r.cfg.ImageSize)},
 	})
 	if err != nil {
 		return r.writeFailed(fmt.Errorf("checkpoint of step %d not written: %w", r.step, err))
@@ -249,7 +249,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	}
 	loader, err := data.NewLoader(r.ds, data.LoaderConfig{
 		BatchSize: r.cfg.BatchSize, Seed: r.cfg.Seed, Shuffle: true, DropLast: true,
-		Workers: r.cfg.Workers, Start: r.start,
+		Workers: r.cfg.Workers, Start: r.start, RawViews: r.views.ViewsU8,
 	}, r.views.Views)
 	if err != nil {
 		return nil, err
@@ -462,13 +462,10 @@ func (r *run) initBank() error {
 	return nil
 }
 
-// prep is the evaluation preprocessing: the training views' normalisation.
+// prep is the evaluation preprocessing: torchvision's eval transform at
+// the training size, then the training views' normalisation.
 func (r *run) prep() func(*augment.Image) *augment.Image {
-	if r.views.Mean == nil {
-		return nil
-	}
-	norm := &augment.Normalize{Mean: r.views.Mean, Std: r.views.Std}
-	return func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
+	return EvalPrep(r.cfg.ImageSize, r.views.Mean, r.views.Std)
 }
 
 // knn evaluates enc with the weighted kNN classifier: the memory is the

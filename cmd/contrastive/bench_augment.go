@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"contrastive/augment"
@@ -43,7 +45,9 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 	seconds := fs.Float64("seconds", 3, "minimum measuring time")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
 	seed := fs.Uint64("seed", 1, "random seed")
+	decode := fs.String("decode", "auto", "with --data: true times decoding too (each image is read and decoded from its file on every use by the data loader's workers, as torchvision's ImageFolder does); false decodes once up front; auto: true for an image folder")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the measurement to this file")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
@@ -61,6 +65,22 @@ func benchAugment(args []string, stdout, stderr io.Writer) int {
 		if *size > augment.SmallMaxSize {
 			count = 64
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench augment: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "bench augment: cpu profile %s: %v\n", *cpuProfile, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *ref != "" && decodeFromFiles(*decode, *ref) {
+		return benchDecodeAugment(*ref, *preset, *size, *threads, *seconds, *seed, *asJSON, stdout, stderr)
 	}
 	var src []*augment.Image
 	var source string

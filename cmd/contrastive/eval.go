@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"contrastive/data"
 	"contrastive/train"
 )
 
@@ -26,12 +27,20 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&ec.Epochs, "epochs", 100, "linear probe epochs")
 	fs.IntVar(&ec.Batch, "batch-size", 256, "feature extraction batch size")
 	fs.Uint64Var(&ec.Seed, "seed", 1, "linear probe seed")
+	fs.IntVar(&ec.ImageSize, "image-size", 0, "evaluate at NxN: Resize(round(N/0.875)) + CenterCrop(N) (0: the checkpoint's training size)")
+	maxMem := fs.String("max-memory", "", "decoded pixels held in memory per dataset, e.g. 512MiB (default 4GiB)")
+	fs.Int64Var(&ec.Open.MaxPixels, "max-pixels", 0, "refuse images whose header claims more pixels (0: PIL's limit, 89478485)")
 	jsonOut := fs.Bool("json", false, "print {\"top1\": ..., \"top5\": ...}")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
 	if ec.Checkpoint == "" || ec.Train == "" || ec.Test == "" {
 		fmt.Fprintln(stderr, "eval: --checkpoint, --train and --test are required")
+		return 2
+	}
+	var err error
+	if ec.Open.MaxMemory, err = data.ParseSize(*maxMem); err != nil {
+		fmt.Fprintln(stderr, "eval: --max-memory:", err)
 		return 2
 	}
 	res, err := train.Evaluate(ec)
