@@ -17,6 +17,8 @@ var layer = map[string]int{
 	"internal/parallel":    0,
 	"internal/layering":    0,
 	"internal/npy":         0,
+	"internal/mpi":         0,
+	"dist":                 4,
 	"kernels":              1,
 	"kernels/kerneltest":   2,
 	"tensor":               2,
