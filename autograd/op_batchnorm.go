@@ -12,6 +12,15 @@ type BatchNormState struct {
 	RunningMean, RunningVar *tensor.Tensor // [C]
 	Momentum, Eps           float32        // PyTorch defaults 0.1, 1e-5
 	NumBatchesTracked       int64
+	// Sync, when set, makes training-mode statistics those of the batch of
+	// every process (synchronised batch norm): it must sum its argument
+	// element-wise over the processes, in place (an all-reduce). The
+	// forward pass sums each process's row count and per-channel sums of
+	// x and x², the backward pass the two per-channel sums of the input
+	// gradient; the gradients of γ and β stay this process's own, to be
+	// averaged with every other gradient. Every process must run the
+	// same batch norms in the same order.
+	Sync func(sums []float64)
 }
 
 // NewBatchNormState returns the state of a fresh nn.BatchNorm2d(c):
@@ -78,11 +87,16 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 	stats := tensor.GetDirty(5 * c)
 	mean, variance := stats.Data[:c], stats.Data[c:2*c]
 	invstd, scale, shift := stats.Data[2*c:3*c], stats.Data[3*c:4*c], stats.Data[4*c:]
+	mAll := m // rows over every process (Sync)
+	sync := training && st != nil && st.Sync != nil
 	if useBatch {
 		kernels.BatchNormStats(x.Data.Data, m, c, mean, variance)
+		if sync {
+			mAll = syncStats(st.Sync, m, mean, variance)
+		}
 		if training && running {
 			mom := st.Momentum
-			unbias := float32(m) / float32(m-1)
+			unbias := float32(mAll) / float32(mAll-1)
 			rm, rv := st.RunningMean.Data, st.RunningVar.Data
 			for i := range c {
 				rm[i] = (1-mom)*rm[i] + mom*mean[i]
@@ -126,7 +140,13 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 		}
 		if x.requiresGrad {
 			a, bb, d := tmp.Data[2*c:3*c], tmp.Data[3*c:4*c], tmp.Data[4*c:]
-			kernels.BatchNormBackwardCoeffs(m, g, mean, invstd, sumDy, sumDyXhat, useBatch, a, bb, d)
+			if sync && useBatch {
+				// The input gradient goes through the statistics of every
+				// process's rows: it needs the sums over all of them.
+				// (γ and β took this process's sums above.)
+				syncSums(st.Sync, sumDy, sumDyXhat)
+			}
+			kernels.BatchNormBackwardCoeffs(mAll, g, mean, invstd, sumDy, sumDyXhat, useBatch, a, bb, d)
 			kernels.BatchNormBackwardInput(x.Data.Data, dy.Data, y, m, c, a, bb, d, x.GradBuf().Data)
 		}
 		tensor.Put(tmp)
@@ -171,5 +191,43 @@ func bnRunVar(st *BatchNormState) *tensor.Tensor {
 func bnAccum(dst, src []float32) {
 	for i, v := range src {
 		dst[i] += v
+	}
+}
+
+// syncStats turns this process's batch statistics (m rows, mean and
+// biased variance per channel) into those of every process's rows, in
+// place, through the all-reduce sync, and returns the total row count.
+// The sums are of x and x² in float64.
+func syncStats(sync func([]float64), m int, mean, variance []float32) int {
+	c := len(mean)
+	buf := make([]float64, 1+2*c)
+	buf[0] = float64(m)
+	for i := range c {
+		mu := float64(mean[i])
+		buf[1+i] = float64(m) * mu
+		buf[1+c+i] = float64(m) * (float64(variance[i]) + mu*mu)
+	}
+	sync(buf)
+	n := buf[0]
+	for i := range c {
+		mu := buf[1+i] / n
+		mean[i] = float32(mu)
+		variance[i] = float32(max(buf[1+c+i]/n-mu*mu, 0))
+	}
+	return int(n)
+}
+
+// syncSums replaces the backward sums by their totals over the processes.
+func syncSums(sync func([]float64), sumDy, sumDyXhat []float32) {
+	c := len(sumDy)
+	buf := make([]float64, 2*c)
+	for i := range c {
+		buf[i] = float64(sumDy[i])
+		buf[c+i] = float64(sumDyXhat[i])
+	}
+	sync(buf)
+	for i := range c {
+		sumDy[i] = float32(buf[i])
+		sumDyXhat[i] = float32(buf[c+i])
 	}
 }
