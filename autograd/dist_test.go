@@ -118,23 +118,32 @@ func TestBatchNormSync(t *testing.T) {
 	rows := len(xb.Data) / c
 	mean, invstd := make([]float64, c), make([]float64, c)
 	calls := 0
+	var total float64
 	other := func(s []float64) {
 		calls++
 		switch calls {
-		case 1: // forward: count, Σx, Σx²
+		case 1: // forward: count, Σx
 			s[0] += float64(rows)
 			for r := range rows {
 				for k := range c {
-					v := float64(xb.Data[r*c+k])
-					s[1+k] += v
-					s[1+c+k] += v * v
+					s[1+k] += float64(xb.Data[r*c+k])
+				}
+			}
+			total = s[0]
+			for k := range c {
+				mean[k] = s[1+k] / s[0]
+			}
+		case 2: // forward: Σ (x − μ)²
+			for r := range rows {
+				for k := range c {
+					d := float64(xb.Data[r*c+k]) - mean[k]
+					s[k] += d * d
 				}
 			}
 			for k := range c {
-				mean[k] = s[1+k] / s[0]
-				invstd[k] = 1 / math.Sqrt(s[1+c+k]/s[0]-mean[k]*mean[k]+eps)
+				invstd[k] = 1 / math.Sqrt(s[k]/total+eps)
 			}
-		case 2: // backward: Σdy, Σdy·x̂ with the global statistics
+		case 3: // backward: Σdy, Σdy·x̂ with the global statistics
 			for r := range rows {
 				for k := range c {
 					g := float64(dyb.Data[r*c+k])
@@ -147,8 +156,8 @@ func TestBatchNormSync(t *testing.T) {
 	out, dx, dg, db, st := run(xa, dya, other)
 	wOut, wDx, _, _, wSt := run(cat(xa, xb), cat(dya, dyb), nil)
 	_, _, aDg, aDb, _ := run(xa, dya, nil) // γ, β sums over xa with xa's own statistics: not the want
-	if calls != 2 {
-		t.Fatalf("Sync called %d times, want 2 (forward and backward)", calls)
+	if calls != 3 {
+		t.Fatalf("Sync called %d times, want 3 (forward twice and backward)", calls)
 	}
 	near := func(what string, got, want []float32) {
 		t.Helper()

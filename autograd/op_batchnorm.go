@@ -197,22 +197,35 @@ func bnAccum(dst, src []float32) {
 // syncStats turns this process's batch statistics (m rows, mean and
 // biased variance per channel) into those of every process's rows, in
 // place, through the all-reduce sync, and returns the total row count.
-// The sums are of x and x² in float64.
+// It takes two reductions, as the parallel variance formula needs: the
+// counts and sums give the mean μ, then
+//
+//	σ² = Σ_p m_p·(σ_p² + (μ_p − μ)²) / M
+//
+// which, unlike Σx²/M − μ², does not cancel when |μ| ≫ σ (a channel that
+// is almost constant over the batch, as on MNIST's blank borders).
 func syncStats(sync func([]float64), m int, mean, variance []float32) int {
 	c := len(mean)
-	buf := make([]float64, 1+2*c)
+	buf := make([]float64, 1+c)
 	buf[0] = float64(m)
 	for i := range c {
-		mu := float64(mean[i])
-		buf[1+i] = float64(m) * mu
-		buf[1+c+i] = float64(m) * (float64(variance[i]) + mu*mu)
+		buf[1+i] = float64(m) * float64(mean[i])
 	}
 	sync(buf)
 	n := buf[0]
+	mu := make([]float64, c)
 	for i := range c {
-		mu := buf[1+i] / n
-		mean[i] = float32(mu)
-		variance[i] = float32(max(buf[1+c+i]/n-mu*mu, 0))
+		mu[i] = buf[1+i] / n
+	}
+	v := buf[:c]
+	for i := range c {
+		d := float64(mean[i]) - mu[i]
+		v[i] = float64(m) * (float64(variance[i]) + d*d)
+	}
+	sync(v)
+	for i := range c {
+		mean[i] = float32(mu[i])
+		variance[i] = float32(v[i] / n)
 	}
 	return int(n)
 }

@@ -53,7 +53,9 @@ func (g *fakeGroup) reduce(x []float64, f func(a, b float64) float64) {
 	copy(x, g.result)
 }
 
-func (g *fakeGroup) AllReduceSum(x []float64) { g.reduce(x, func(a, b float64) float64 { return a + b }) }
+func (g *fakeGroup) AllReduceSum(x []float64) {
+	g.reduce(x, func(a, b float64) float64 { return a + b })
+}
 func (g *fakeGroup) AllReduceMax(x []float64) { g.reduce(x, math.Max) }
 
 // TestSinkhornKnoppDist: three processes holding 5, 5 and 5 rows of a

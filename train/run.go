@@ -17,6 +17,7 @@ import (
 	"contrastive/autograd"
 	"contrastive/checkpoint"
 	"contrastive/data"
+	"contrastive/dist"
 	"contrastive/eval"
 	"contrastive/internal/safetensors"
 	"contrastive/methods"
@@ -59,6 +60,9 @@ type Options struct {
 	// status line in place (a terminal) instead of printing log lines.
 	Log      io.Writer
 	Progress bool
+	// Comm is the process group of a data-parallel run (see dist.go); nil
+	// trains in this process alone.
+	Comm *dist.Comm
 }
 
 // Run pretrains cfg.Method on cfg.Data and writes the run directory
@@ -97,10 +101,17 @@ type run struct {
 	perEpoch int
 	start    data.Position
 	metrics  *MetricsLog
+	comm     *dist.Comm     // nil: one process
+	grads    *dist.GradSync // averages gradients over comm
+	blocked  time.Duration  // comm.Blocked() at the last logged step
 }
 
 func newRun(cfg Config, opt Options) (*run, error) {
-	r := &run{cfg: cfg, opt: opt}
+	r := &run{cfg: cfg, opt: opt, comm: opt.Comm}
+	if r.rank() != 0 {
+		r.opt.Log, r.opt.Progress = io.Discard, false
+		opt = r.opt
+	}
 	var err error
 	openOpt := data.OpenOptions{SkipBad: cfg.SkipBad, Warn: opt.Log}
 	if r.full, err = data.Open(cfg.Data, openOpt); err != nil {
@@ -146,6 +157,21 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	}
 	r.sched = optim.WarmupCosine{Base: cfg.LR, WarmupSteps: int(cfg.WarmupEpochs * float64(r.perEpoch)), TotalSteps: max(r.total, 1)}
 	r.state = checkpoint.Entries(nn.State(r.method.Model()))
+	if err := r.distribute(); err != nil {
+		return nil, err
+	}
+	if r.rank() != 0 {
+		// Only rank 0 writes the run directory; the others read it on
+		// --resume.
+		if opt.Resume {
+			if err := r.resume(); err != nil {
+				return nil, err
+			}
+		} else if err := r.initBank(); err != nil {
+			return nil, err
+		}
+		return r, r.agreeOnStart()
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("out: %w", err)
 	}
@@ -162,7 +188,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if r.metrics, err = OpenMetrics(filepath.Join(cfg.Out, MetricsFile), r.step); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r, r.agreeOnStart()
 }
 
 func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error) {
@@ -205,6 +231,9 @@ func (r *run) resume() error {
 	if err := r.method.LoadState(ck.Extra); err != nil {
 		return fmt.Errorf("resume %s: %w", path, err)
 	}
+	if err := r.checkProcesses(ck.Metadata); err != nil {
+		return fmt.Errorf("resume %s: %w", path, err)
+	}
 	pos := ck.Loader["position"]
 	if len(pos) != 2 {
 		return fmt.Errorf("resume %s: no data-loader position", path)
@@ -217,6 +246,9 @@ func (r *run) resume() error {
 
 // save writes the checkpoint of the state after r.step steps.
 func (r *run) save(pos data.Position) error {
+	if r.rank() != 0 {
+		return nil
+	}
 	cfgJSON, _ := json.Marshal(r.cfg)
 	return checkpoint.Save(filepath.Join(r.cfg.Out, CheckpointFile), &checkpoint.Checkpoint{
 		Model:     r.state,
@@ -225,7 +257,7 @@ func (r *run) save(pos data.Position) error {
 		Loader:    map[string][]int64{"position": {int64(pos.Epoch), int64(pos.Index)}},
 		Extra:     r.method.State(),
 		Config:    string(cfgJSON),
-		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width)},
+		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width), "processes": fmt.Sprint(r.procs())},
 	})
 }
 
@@ -242,7 +274,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	}
 	loader, err := data.NewLoader(r.ds, data.LoaderConfig{
 		BatchSize: r.cfg.BatchSize, Seed: r.cfg.Seed, Shuffle: true, DropLast: true,
-		Workers: r.cfg.Workers, Start: r.start,
+		Workers: r.cfg.Workers, Start: r.start, Shard: r.rank(), Shards: r.procs(),
 	}, r.views.Views)
 	if err != nil {
 		return nil, err
@@ -253,7 +285,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	lastLog, lastImages := time.Now(), 0
 	var loss float64
 	for r.step < r.total {
-		if err := ctx.Err(); err != nil {
+		if r.interrupted(ctx) {
 			if err := r.save(pos); err != nil {
 				return nil, err
 			}
@@ -265,12 +297,12 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			return nil, fmt.Errorf("step %d: %w", r.step, err)
 		}
 		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Step: r.step, Epoch: b.Epoch})
-		loss = float64(lv.Item())
+		loss = r.meanLoss(float64(lv.Item()))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("step %d: loss is %v: training stopped; the last good checkpoint is %s (lower the learning rate?)",
 				r.step, loss, filepath.Join(r.cfg.Out, CheckpointFile))
 		}
-		autograd.Backward(lv)
+		r.backward(lv)
 		lr := r.sched.At(r.step)
 		r.optim.SetLR(lr)
 		r.optim.Step()
@@ -282,7 +314,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		r.method.AfterStep(r.step)
 		r.step++
 		pos = loader.Position()
-		images += len(b.Indices)
+		images += len(b.Indices) * r.procs()
 
 		if r.cfg.LogEvery > 0 && (r.step%r.cfg.LogEvery == 0 || r.step == r.total) {
 			now := time.Now()
@@ -292,6 +324,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			if rep, ok := r.method.(methods.Reporter); ok {
 				rec.Method = rep.Report()
 			}
+			rec.CommSec = r.commPerStep()
 			if err := r.metrics.Write(rec); err != nil {
 				return nil, err
 			}
@@ -304,7 +337,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			r.metrics.Flush()
 		}
 		epochDone := r.step%r.perEpoch == 0
-		if r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
+		if r.rank() == 0 && r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
 			res, bank, err := r.monitor(r.step/r.perEpoch, began)
 			if err != nil {
 				return nil, err
@@ -332,6 +365,10 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error) {
 	sum.Steps = r.step
 	sum.Epochs = r.step / r.perEpoch
+	if r.rank() != 0 {
+		sum.Seconds = time.Since(began).Seconds()
+		return sum, nil
+	}
 	if r.test != nil {
 		res, bank, err := r.monitor(sum.Epochs, began)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"contrastive/dist"
 	"contrastive/methods"
 	"contrastive/train"
 )
@@ -76,6 +77,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.KNNTemperature, "knn-temperature", cfg.KNNTemperature, "kNN weight temperature")
 	fs.IntVar(&cfg.KNNTrainSize, "knn-train-size", cfg.KNNTrainSize, "training images used as the kNN memory (0: all)")
 	fs.BoolVar(&cfg.CompareRandom, "compare-random", cfg.CompareRandom, "also evaluate the random-init encoder at the end")
+	fs.BoolVar(&cfg.SyncBN, "sync-bn", cfg.SyncBN, "under mpirun: batch-norm statistics over the global batch of every process")
 	cfg.Methods.RegisterFlags(fs)
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint (its config.yaml is used; flags override it)")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
@@ -115,9 +117,17 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	comm, err := dist.Init()
+	if err != nil {
+		fmt.Fprintln(stderr, "pretrain:", err)
+		return 1
+	}
+	if comm.Rank() != 0 {
+		stdout = io.Discard // rank 0 reports for the group
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sum, err := train.Run(ctx, cfg, train.Options{Resume: *resume != "", Log: stdout, Progress: isTerminal(stdout)})
+	sum, err := train.Run(ctx, cfg, train.Options{Resume: *resume != "", Log: stdout, Progress: isTerminal(stdout), Comm: comm})
 	if err != nil {
 		fmt.Fprintln(stderr, "pretrain:", err)
 		if errors.Is(err, train.ErrInterrupted) {

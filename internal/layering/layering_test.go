@@ -18,7 +18,7 @@ var layer = map[string]int{
 	"internal/layering":    0,
 	"internal/npy":         0,
 	"internal/mpi":         0,
-	"dist":                 4,
+	"dist":                 5,
 	"kernels":              1,
 	"kernels/kerneltest":   2,
 	"tensor":               2,

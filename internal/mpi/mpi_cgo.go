@@ -117,6 +117,21 @@ func Init(level ThreadLevel) (*Comm, error) {
 	return world, worldErr
 }
 
+// Shutdown finalizes MPI if Init initialised it and nothing finalized it
+// yet: call it once, before the process exits.
+func Shutdown() error {
+	if world == nil {
+		return nil
+	}
+	world.mu.Lock()
+	fin := world.finalized
+	world.mu.Unlock()
+	if fin {
+		return nil
+	}
+	return world.Finalize()
+}
+
 // serve is the MPI goroutine.
 func (c *Comm) serve(level ThreadLevel, ready chan<- error) {
 	runtime.LockOSThread() // never unlocked: the thread belongs to MPI
