@@ -143,12 +143,12 @@ func TestBatchNormSync(t *testing.T) {
 			for k := range c {
 				invstd[k] = 1 / math.Sqrt(s[k]/total+eps)
 			}
-		case 3: // backward: Σdy, Σdy·x̂ with the global statistics
+		case 3: // backward: Σdy, Σdy·(x − μ) with the global mean
 			for r := range rows {
 				for k := range c {
 					g := float64(dyb.Data[r*c+k])
 					s[k] += g
-					s[c+k] += g * (float64(xb.Data[r*c+k]) - mean[k]) * invstd[k]
+					s[c+k] += g * (float64(xb.Data[r*c+k]) - mean[k])
 				}
 			}
 		}

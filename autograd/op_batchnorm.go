@@ -90,9 +90,10 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 	mAll := m // rows over every process (Sync)
 	sync := training && st != nil && st.Sync != nil
 	if useBatch {
-		kernels.BatchNormStats(x.Data.Data, m, c, mean, variance)
 		if sync {
-			mAll = syncStats(st.Sync, m, mean, variance)
+			mAll = syncStats(st.Sync, x.Data.Data, m, c, mean, variance)
+		} else {
+			kernels.BatchNormStats(x.Data.Data, m, c, mean, variance)
 		}
 		if training && running {
 			mom := st.Momentum
@@ -129,7 +130,16 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 		needBeta := beta != nil && beta.requiresGrad
 		tmp := tensor.GetDirty(5 * c)
 		sumDy, sumDyXhat := tmp.Data[:c], tmp.Data[c:2*c]
-		if needGamma || needBeta || (x.requiresGrad && useBatch) {
+		var sums []float64 // float64 sums of a synchronised batch norm
+		switch {
+		case sync && useBatch && (needGamma || needBeta || x.requiresGrad):
+			sums = make([]float64, 2*c)
+			kernels.BatchNormBackwardSums(x.Data.Data, dy.Data, y, m, c, mean, sums[:c], sums[c:])
+			for i := range c {
+				sumDy[i] = float32(sums[i])
+				sumDyXhat[i] = float32(sums[c+i] * float64(invstd[i]))
+			}
+		case needGamma || needBeta || (x.requiresGrad && useBatch):
 			kernels.BatchNormBackwardReduce(x.Data.Data, dy.Data, y, m, c, mean, invstd, sumDy, sumDyXhat)
 		}
 		if needGamma {
@@ -140,11 +150,15 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 		}
 		if x.requiresGrad {
 			a, bb, d := tmp.Data[2*c:3*c], tmp.Data[3*c:4*c], tmp.Data[4*c:]
-			if sync && useBatch {
+			if sums != nil {
 				// The input gradient goes through the statistics of every
-				// process's rows: it needs the sums over all of them.
-				// (γ and β took this process's sums above.)
-				syncSums(st.Sync, sumDy, sumDyXhat)
+				// process's rows: it needs the sums over all of them,
+				// added in float64. (γ and β took this process's sums.)
+				st.Sync(sums)
+				for i := range c {
+					sumDy[i] = float32(sums[i])
+					sumDyXhat[i] = float32(sums[c+i] * float64(invstd[i]))
+				}
 			}
 			kernels.BatchNormBackwardCoeffs(mAll, g, mean, invstd, sumDy, sumDyXhat, useBatch, a, bb, d)
 			kernels.BatchNormBackwardInput(x.Data.Data, dy.Data, y, m, c, a, bb, d, x.GradBuf().Data)
@@ -194,53 +208,37 @@ func bnAccum(dst, src []float32) {
 	}
 }
 
-// syncStats turns this process's batch statistics (m rows, mean and
-// biased variance per channel) into those of every process's rows, in
-// place, through the all-reduce sync, and returns the total row count.
-// It takes two reductions, as the parallel variance formula needs: the
-// counts and sums give the mean μ, then
+// syncStats computes the batch statistics (mean and biased variance per
+// channel) of the rows x [m, c] of every process through the all-reduce
+// sync, and returns the total row count. It takes two reductions, as the
+// parallel variance formula needs: the counts and sums give the mean μ,
+// then
 //
-//	σ² = Σ_p m_p·(σ_p² + (μ_p − μ)²) / M
+//	σ² = Σ_p (M2_p + m_p·(μ_p − μ)²) / M
 //
-// which, unlike Σx²/M − μ², does not cancel when |μ| ≫ σ (a channel that
-// is almost constant over the batch, as on MNIST's blank borders).
-func syncStats(sync func([]float64), m int, mean, variance []float32) int {
-	c := len(mean)
+// with each process's mean μ_p and sum of squared deviations M2_p in
+// float64, which does not cancel when |μ| ≫ σ (a channel that is almost
+// constant over the batch, as on MNIST's blank borders).
+func syncStats(sync func([]float64), x []float32, m, c int, mean, variance []float32) int {
+	mu, m2 := make([]float64, c), make([]float64, c)
+	kernels.BatchNormMoments(x, m, c, mu, m2)
 	buf := make([]float64, 1+c)
 	buf[0] = float64(m)
 	for i := range c {
-		buf[1+i] = float64(m) * float64(mean[i])
+		buf[1+i] = float64(m) * mu[i]
 	}
 	sync(buf)
 	n := buf[0]
-	mu := make([]float64, c)
-	for i := range c {
-		mu[i] = buf[1+i] / n
-	}
 	v := buf[:c]
 	for i := range c {
-		d := float64(mean[i]) - mu[i]
-		v[i] = float64(m) * (float64(variance[i]) + d*d)
+		g := buf[1+i] / n
+		d := mu[i] - g
+		mean[i] = float32(g)
+		v[i] = m2[i] + float64(m)*d*d
 	}
 	sync(v)
 	for i := range c {
-		mean[i] = float32(mu[i])
 		variance[i] = float32(v[i] / n)
 	}
 	return int(n)
-}
-
-// syncSums replaces the backward sums by their totals over the processes.
-func syncSums(sync func([]float64), sumDy, sumDyXhat []float32) {
-	c := len(sumDy)
-	buf := make([]float64, 2*c)
-	for i := range c {
-		buf[i] = float64(sumDy[i])
-		buf[c+i] = float64(sumDyXhat[i])
-	}
-	sync(buf)
-	for i := range c {
-		sumDy[i] = float32(buf[i])
-		sumDyXhat[i] = float32(buf[c+i])
-	}
 }
