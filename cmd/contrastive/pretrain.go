@@ -81,7 +81,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	cfg.Methods.RegisterFlags(fs)
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint (its config.yaml is used; flags override it)")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
-	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file (FILE.rankN for each process under mpirun)")
 	if path := resumeFlag(args); path != "" {
 		c, err := train.LoadConfig(path+"/"+train.ConfigFile, cfg)
 		if err != nil {
@@ -104,6 +104,17 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pretrain: config:", err)
 		return 2
 	}
+	comm, err := dist.Init()
+	if err != nil {
+		fmt.Fprintln(stderr, "pretrain:", err)
+		return 1
+	}
+	if comm.Rank() != 0 {
+		stdout = io.Discard // rank 0 reports for the group
+	}
+	if *cpuProfile != "" && comm.Size() > 1 {
+		*cpuProfile += fmt.Sprintf(".rank%d", comm.Rank()) // one profile per process
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -116,14 +127,6 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
-	}
-	comm, err := dist.Init()
-	if err != nil {
-		fmt.Fprintln(stderr, "pretrain:", err)
-		return 1
-	}
-	if comm.Rank() != 0 {
-		stdout = io.Discard // rank 0 reports for the group
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
