@@ -43,6 +43,7 @@ const (
 	OpMaxPool2d
 	OpAvgPool2d
 	OpGlobalAvgPool
+	OpFunc
 	numOps
 )
 
@@ -51,7 +52,7 @@ var opNames = [numOps]string{
 	"Scale", "AddScalar", "Sum", "Mean", "Exp", "Log", "Sqrt", "Pow", "ReLU", "L2Normalize",
 	"Softmax", "LogSoftmax", "CrossEntropy", "Concat", "SliceAxis", "Reshape", "Transpose",
 	"Permute", "IndexSelect", "ScatterRows", "Dropout", "Conv2d", "BatchNorm", "BatchNormReLU",
-	"MaxPool2d", "AvgPool2d", "GlobalAvgPool",
+	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Func",
 }
 
 func (o Op) String() string {

@@ -12,6 +12,15 @@ type BatchNormState struct {
 	RunningMean, RunningVar *tensor.Tensor // [C]
 	Momentum, Eps           float32        // PyTorch defaults 0.1, 1e-5
 	NumBatchesTracked       int64
+	// Sync, when set, makes training-mode statistics those of the batch of
+	// every process (synchronised batch norm): it must sum its argument
+	// element-wise over the processes, in place (an all-reduce). The
+	// forward pass sums each process's row count and per-channel sums of
+	// x and x², the backward pass the two per-channel sums of the input
+	// gradient; the gradients of γ and β stay this process's own, to be
+	// averaged with every other gradient. Every process must run the
+	// same batch norms in the same order.
+	Sync func(sums []float64)
 }
 
 // NewBatchNormState returns the state of a fresh nn.BatchNorm2d(c):
@@ -78,11 +87,17 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 	stats := tensor.GetDirty(5 * c)
 	mean, variance := stats.Data[:c], stats.Data[c:2*c]
 	invstd, scale, shift := stats.Data[2*c:3*c], stats.Data[3*c:4*c], stats.Data[4*c:]
+	mAll := m // rows over every process (Sync)
+	sync := training && st != nil && st.Sync != nil
 	if useBatch {
-		kernels.BatchNormStats(x.Data.Data, m, c, mean, variance)
+		if sync {
+			mAll = syncStats(st.Sync, x.Data.Data, m, c, mean, variance)
+		} else {
+			kernels.BatchNormStats(x.Data.Data, m, c, mean, variance)
+		}
 		if training && running {
 			mom := st.Momentum
-			unbias := float32(m) / float32(m-1)
+			unbias := float32(mAll) / float32(mAll-1)
 			rm, rv := st.RunningMean.Data, st.RunningVar.Data
 			for i := range c {
 				rm[i] = (1-mom)*rm[i] + mom*mean[i]
@@ -115,7 +130,16 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 		needBeta := beta != nil && beta.requiresGrad
 		tmp := tensor.GetDirty(5 * c)
 		sumDy, sumDyXhat := tmp.Data[:c], tmp.Data[c:2*c]
-		if needGamma || needBeta || (x.requiresGrad && useBatch) {
+		var sums []float64 // float64 sums of a synchronised batch norm
+		switch {
+		case sync && useBatch && (needGamma || needBeta || x.requiresGrad):
+			sums = make([]float64, 2*c)
+			kernels.BatchNormBackwardSums(x.Data.Data, dy.Data, y, m, c, mean, sums[:c], sums[c:])
+			for i := range c {
+				sumDy[i] = float32(sums[i])
+				sumDyXhat[i] = float32(sums[c+i] * float64(invstd[i]))
+			}
+		case needGamma || needBeta || (x.requiresGrad && useBatch):
 			kernels.BatchNormBackwardReduce(x.Data.Data, dy.Data, y, m, c, mean, invstd, sumDy, sumDyXhat)
 		}
 		if needGamma {
@@ -126,7 +150,17 @@ func batchNorm(op Op, x, gamma, beta *Value, st *BatchNormState, training bool) 
 		}
 		if x.requiresGrad {
 			a, bb, d := tmp.Data[2*c:3*c], tmp.Data[3*c:4*c], tmp.Data[4*c:]
-			kernels.BatchNormBackwardCoeffs(m, g, mean, invstd, sumDy, sumDyXhat, useBatch, a, bb, d)
+			if sums != nil {
+				// The input gradient goes through the statistics of every
+				// process's rows: it needs the sums over all of them,
+				// added in float64. (γ and β took this process's sums.)
+				st.Sync(sums)
+				for i := range c {
+					sumDy[i] = float32(sums[i])
+					sumDyXhat[i] = float32(sums[c+i] * float64(invstd[i]))
+				}
+			}
+			kernels.BatchNormBackwardCoeffs(mAll, g, mean, invstd, sumDy, sumDyXhat, useBatch, a, bb, d)
 			kernels.BatchNormBackwardInput(x.Data.Data, dy.Data, y, m, c, a, bb, d, x.GradBuf().Data)
 		}
 		tensor.Put(tmp)
@@ -172,4 +206,39 @@ func bnAccum(dst, src []float32) {
 	for i, v := range src {
 		dst[i] += v
 	}
+}
+
+// syncStats computes the batch statistics (mean and biased variance per
+// channel) of the rows x [m, c] of every process through the all-reduce
+// sync, and returns the total row count. It takes two reductions, as the
+// parallel variance formula needs: the counts and sums give the mean μ,
+// then
+//
+//	σ² = Σ_p (M2_p + m_p·(μ_p − μ)²) / M
+//
+// with each process's mean μ_p and sum of squared deviations M2_p in
+// float64, which does not cancel when |μ| ≫ σ (a channel that is almost
+// constant over the batch, as on MNIST's blank borders).
+func syncStats(sync func([]float64), x []float32, m, c int, mean, variance []float32) int {
+	mu, m2 := make([]float64, c), make([]float64, c)
+	kernels.BatchNormMoments(x, m, c, mu, m2)
+	buf := make([]float64, 1+c)
+	buf[0] = float64(m)
+	for i := range c {
+		buf[1+i] = float64(m) * mu[i]
+	}
+	sync(buf)
+	n := buf[0]
+	v := buf[:c]
+	for i := range c {
+		g := buf[1+i] / n
+		d := mu[i] - g
+		mean[i] = float32(g)
+		v[i] = m2[i] + float64(m)*d*d
+	}
+	sync(v)
+	for i := range c {
+		variance[i] = float32(v[i] / n)
+	}
+	return int(n)
 }

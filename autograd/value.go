@@ -203,7 +203,9 @@ func Backward(root *Value) {
 }
 
 // BackwardWith runs backward from root seeded with gradient seed (same shape).
-func BackwardWith(root *Value, seed *tensor.Tensor) {
+func BackwardWith(root *Value, seed *tensor.Tensor) { backward(root, seed, nil) }
+
+func backward(root *Value, seed *tensor.Tensor, ready func(*Value)) {
 	if !root.requiresGrad {
 		return
 	}
@@ -215,10 +217,21 @@ func BackwardWith(root *Value, seed *tensor.Tensor) {
 		g.Data[i] += x
 	}
 	order := topo(root)
+	var fire [][]*Value
+	if ready != nil {
+		fire = readyAfter(order)
+	}
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
 		if v.backward != nil && v.Grad != nil {
 			v.backward(v.Grad)
+		}
+		if fire != nil {
+			for _, leaf := range fire[i] {
+				if leaf.Grad != nil {
+					ready(leaf)
+				}
+			}
 		}
 	}
 }

@@ -34,6 +34,16 @@ type LoaderConfig struct {
 	// ViewsU8). It must give the views that views gives on the image's
 	// float32 form, from the same RNG.
 	RawViews func(img augment.Image8, rng *rand.Rand) []*augment.Image
+	// Shard and Shards split every batch among Shards processes of a
+	// data-parallel run: this loader delivers part Shard (0-based) of
+	// each batch of BatchSize samples (the global batch), samples
+	// [Shard·BatchSize/Shards, (Shard+1)·BatchSize/Shards) of it, with the
+	// views every process would make of them (the views depend on the
+	// sample, never on the process). Positions stay those of the global
+	// batches. Shards 0 or 1 means the whole batch; BatchSize must be a
+	// multiple of Shards, and the epoch's last batch (with DropLast off)
+	// is split the same way.
+	Shard, Shards int
 }
 
 // Position is a point in the loader's sample stream: Index samples of
@@ -112,6 +122,8 @@ func NewLoader(ds Dataset, cfg LoaderConfig, views func(img *augment.Image, rng 
 		return nil, fmt.Errorf("data: loader over %s: batch size %d exceeds the %d images and DropLast would drop every batch", ds.Name(), cfg.BatchSize, n)
 	case cfg.Workers < 0 || cfg.Prefetch < 0 || cfg.Epochs < 0:
 		return nil, fmt.Errorf("data: loader over %s: negative Workers %d, Prefetch %d or Epochs %d", ds.Name(), cfg.Workers, cfg.Prefetch, cfg.Epochs)
+	case cfg.Shards > 1 && (cfg.BatchSize%cfg.Shards != 0 || cfg.Shard < 0 || cfg.Shard >= cfg.Shards):
+		return nil, fmt.Errorf("data: loader over %s: shard %d of %d for a batch of %d: want 0 <= shard < shards and the batch size a multiple of the shards", ds.Name(), cfg.Shard, cfg.Shards, cfg.BatchSize)
 	case cfg.Start.Epoch < 0 || cfg.Start.Index < 0 || cfg.Start.Index > n:
 		return nil, fmt.Errorf("data: loader over %s: start position %+v outside the %d images", ds.Name(), cfg.Start, n)
 	}
@@ -267,10 +279,11 @@ func (l *Loader) produce() {
 		}
 		for idx < l.n && !(l.cfg.DropLast && l.n-idx < B) {
 			end := min(idx+B, l.n)
+			lo, hi := l.shard(idx, end)
 			p := &pending{
 				b: Batch{
-					Indices: perm[idx:end:end],
-					Labels:  make([]int, end-idx),
+					Indices: perm[lo:hi:hi],
+					Labels:  make([]int, hi-lo),
 					Epoch:   epoch,
 					Step:    idx / B,
 				},
@@ -280,13 +293,13 @@ func (l *Loader) produce() {
 			for i, k := range p.b.Indices {
 				p.b.Labels[i] = l.ds.Label(k)
 			}
-			p.left.Store(int32(end - idx))
+			p.left.Store(int32(hi - lo))
 			select {
 			case l.ready <- p:
 			case <-l.quit:
 				return
 			}
-			for slot := range end - idx {
+			for slot := range hi - lo {
 				select {
 				case l.jobs <- job{p, slot}:
 				case <-l.quit:
@@ -297,6 +310,17 @@ func (l *Loader) produce() {
 		}
 	}
 	close(l.ready)
+}
+
+// shard returns the part of the batch [idx, end) of the epoch's order
+// this loader delivers (all of it without Shards).
+func (l *Loader) shard(idx, end int) (lo, hi int) {
+	p := l.cfg.Shards
+	if p <= 1 {
+		return idx, end
+	}
+	n := end - idx
+	return idx + l.cfg.Shard*n/p, idx + (l.cfg.Shard+1)*n/p
 }
 
 // work augments samples until the jobs run out or the loader closes.

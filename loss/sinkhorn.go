@@ -46,6 +46,28 @@ import (
 // SinkhornKnopp panics if scores is not [N, K] with N, K ≥ 1, eps ≤ 0 or
 // iters < 0.
 func SinkhornKnopp(scores *tensor.Tensor, eps float32, iters int) *tensor.Tensor {
+	return sinkhorn(scores, eps, iters, nil)
+}
+
+// Reducer reduces per-process partial results element-wise over the
+// processes of a data-parallel run, in place.
+type Reducer interface {
+	AllReduceSum(x []float64)
+	AllReduceMax(x []float64)
+}
+
+// SinkhornKnoppDist is SinkhornKnopp over the rows of every process: the
+// rows of scores are this process's part of an [N, K] score matrix whose
+// other rows the other processes hold (the released distributed_sinkhorn
+// of SwAV). The maximum, the total, the prototype (column) sums and N are
+// reduced over the processes with r; the sample (row) sums are local.
+// It returns this process's rows of the codes, equal to the rows of
+// SinkhornKnopp over the whole matrix up to float rounding.
+func SinkhornKnoppDist(scores *tensor.Tensor, eps float32, iters int, r Reducer) *tensor.Tensor {
+	return sinkhorn(scores, eps, iters, r)
+}
+
+func sinkhorn(scores *tensor.Tensor, eps float32, iters int, red Reducer) *tensor.Tensor {
 	s := scores.Shape()
 	if len(s) != 2 || s[0] < 1 || s[1] < 1 {
 		panic(fmt.Sprintf("loss.SinkhornKnopp: scores of shape %v, want [N, K] with N, K ≥ 1", s))
@@ -59,11 +81,24 @@ func SinkhornKnopp(scores *tensor.Tensor, eps float32, iters int) *tensor.Tensor
 
 	// Q = exp((scores − max)/ε) / Σ.
 	inv := 1 / eps
-	shift := kernels.Max(in) * inv
+	mx := kernels.Max(in)
+	nAll := n // rows over every process
+	if red != nil {
+		buf := []float64{float64(mx), float64(n)}
+		red.AllReduceMax(buf[:1])
+		red.AllReduceSum(buf[1:])
+		mx, nAll = float32(buf[0]), int(buf[1])
+	}
+	shift := mx * inv
 	total := sumBlocks(n, k, func(r int, row []float32, _ []float64) float64 {
 		kernels.Scale(row, in[r*k:(r+1)*k], inv)
 		return float64(kernels.ExpShift(row, row, shift))
 	}, out, nil)
+	if red != nil {
+		buf := []float64{total}
+		red.AllReduceSum(buf)
+		total = buf[0]
+	}
 	scaleRows(out, n, k, func(int) float64 { return safeInv(total) })
 
 	colSum := make([]float64, k)
@@ -75,6 +110,9 @@ func SinkhornKnopp(scores *tensor.Tensor, eps float32, iters int) *tensor.Tensor
 			}
 			return 0
 		}, out, colSum)
+		if red != nil {
+			red.AllReduceSum(colSum)
+		}
 		colScale := make([]float32, k)
 		for j, c := range colSum {
 			colScale[j] = float32(safeInv(c * float64(k)))
@@ -89,11 +127,11 @@ func SinkhornKnopp(scores *tensor.Tensor, eps float32, iters int) *tensor.Tensor
 				for _, x := range row {
 					t += float64(x)
 				}
-				kernels.Scale(row, row, float32(safeInv(t*float64(n))))
+				kernels.Scale(row, row, float32(safeInv(t*float64(nAll))))
 			}
 		})
 	}
-	scaleRows(out, n, k, func(int) float64 { return float64(n) })
+	scaleRows(out, n, k, func(int) float64 { return float64(nAll) })
 	return q
 }
 

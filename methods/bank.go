@@ -370,6 +370,7 @@ type bankMethod struct {
 	projector *nn.Sequential // the image head
 	bank      *Bank
 	start     string // the BankInit option ("" means random)
+	comm      Comm   // the process group (Distribute), nil for one process
 }
 
 func (m *bankMethod) Model() nn.Module        { return m.root }
@@ -379,7 +380,10 @@ func (m *bankMethod) Encoder() *models.ResNet { return m.encoder }
 func (m *bankMethod) Bank() *Bank { return m.bank }
 
 // AfterStep folds the batch's staged features into the bank.
-func (m *bankMethod) AfterStep(int) { m.bank.Update() }
+func (m *bankMethod) AfterStep(int) {
+	m.gatherStaged()
+	m.bank.Update()
+}
 
 // embedding is the image's bank embedding before normalisation: the
 // encoder and the image head.

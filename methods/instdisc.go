@@ -99,7 +99,7 @@ func (m *InstDisc) Loss(b Batch) *autograd.Value {
 		pos = m.bank.Lookup(b.Indices) // [B, 128]
 		m.noise = m.bank.Sample(m.opt.Negatives, noiseRNG(m.seed, b.Step), m.noise)
 		noise := m.bank.Lookup(m.noise) // [m, 128]
-		l = bankTerm(m.opt.Loss, v, pos, noise, tau, &m.logZ, m.bank.Len())
+		l = m.bankTerm(m.opt.Loss, v, pos, noise, tau, &m.logZ, m.bank.Len())
 	}
 	if m.opt.Proximal > 0 {
 		if pos == nil {

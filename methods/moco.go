@@ -70,6 +70,8 @@ type MoCo struct {
 	k       *tensor.Tensor // keys of the last Loss, [N, C], enqueued by AfterStep
 	pending bool           // k holds keys not yet enqueued
 	shuf    *tensor.Tensor // the permuted key views
+	comm    Comm           // the process group (Distribute), nil for one process
+	syncBN  bool
 }
 
 // mocoNet is an encoder with its projection head.
@@ -160,6 +162,9 @@ func (m *MoCo) Loss(b Batch) *autograd.Value {
 	xq, xk := b.Views[0], b.Views[1]
 	if !tensor.SameShape(xq, xk) {
 		panic(fmt.Sprintf("moco: query views %v and key views %v differ", xq.Shape(), xk.Shape()))
+	}
+	if distributed(m.comm) {
+		return m.distLoss(xq, xk, b.Step)
 	}
 	s := m.splits(xq.Dim(0))
 

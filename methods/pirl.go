@@ -136,8 +136,8 @@ func (m *PIRL) Loss(b Batch) *autograd.Value {
 	pos := m.bank.Lookup(b.Indices) // [B, 128]
 	m.noise = m.bank.Sample(m.negatives, noiseRNG(m.seed, b.Step), m.noise)
 	noise := m.bank.Lookup(m.noise) // [m, 128]
-	lJig := bankTerm(m.opt.Loss, g, pos, noise, tau, &m.logZ[0], m.bank.Len())
-	lImg := bankTerm(m.opt.Loss, f, pos, noise, tau, &m.logZ[1], m.bank.Len())
+	lJig := m.bankTerm(m.opt.Loss, g, pos, noise, tau, &m.logZ[0], m.bank.Len())
+	lImg := m.bankTerm(m.opt.Loss, f, pos, noise, tau, &m.logZ[1], m.bank.Len())
 	lam := float32(m.opt.Lambda)
 	m.bank.Stage(b.Indices, f.Data)
 	return autograd.Add(autograd.Scale(lJig, lam), autograd.Scale(lImg, 1-lam))

@@ -28,6 +28,7 @@ type SimCLR struct {
 	projector *nn.Sequential
 	root      *model
 	input     *tensor.Tensor // reused stacked-views buffer
+	comm      Comm           // the process group (Distribute), nil for one process
 }
 
 // NewSimCLR builds the encoder and its projection head g: Linear →
@@ -75,6 +76,10 @@ func (m *SimCLR) Loss(b Batch) *autograd.Value {
 	z := m.projector.Forward(h)                     // [2N, 128]
 	z1 := autograd.SliceAxis(z, 0, 0, n)
 	z2 := autograd.SliceAxis(z, 0, n, 2*n)
+	if distributed(m.comm) {
+		// Every process's embeddings: the negatives of the global batch.
+		z1, z2 = m.comm.AllGather(z1), m.comm.AllGather(z2)
+	}
 	return loss.NTXent(z1, z2, m.cfg.Temperature)
 }
 

@@ -66,6 +66,7 @@ type SwAV struct {
 	hasPending bool
 	codeH      float64 // mean entropy of the last batch's codes (crop 0)
 	predH      float64 // mean entropy of crop 1's predictions, softmax(z·C/τ)
+	comm       Comm    // the process group (Distribute), nil for one process
 }
 
 // NewSwAV builds the encoder, the projection head g (Linear → BatchNorm →
@@ -171,10 +172,13 @@ func (m *SwAV) Loss(b Batch) *autograd.Value {
 	}
 	if m.queue != nil && b.Epoch >= m.opt.QueueStartEpoch {
 		shape := []int{g, n, m.cfg.ProjDim}
-		if m.pending == nil || !tensor.EqualShape(m.pending.Shape(), shape) {
+		if m.pending == nil || !tensor.EqualShape(m.pending.Shape(), shape) || distributed(m.comm) {
 			m.pending = tensor.New(shape...)
 		}
 		copy(m.pending.Data, z.Data.Data[:g*n*m.cfg.ProjDim])
+		if distributed(m.comm) {
+			m.pending = m.gatherPending(m.pending)
+		}
 		m.hasPending = true
 	}
 	l := loss.SwappedPrediction(scores, codes, crops, m.tau)
@@ -258,6 +262,9 @@ func (m *SwAV) crops(views []*tensor.Tensor) []*tensor.Tensor {
 // keeping the batch's rows. The result comes from the tensor pool.
 func (m *SwAV) codes(s int, scores *tensor.Tensor) *tensor.Tensor {
 	eps, iters := float32(m.opt.Epsilon), m.opt.SinkhornIterations
+	if distributed(m.comm) {
+		return m.distCodes(s, scores)
+	}
 	if !m.queueFull(s) {
 		return loss.SinkhornKnopp(scores, eps, iters)
 	}

@@ -72,6 +72,9 @@ type Config struct {
 	// CompareRandom evaluates the same encoder at its random
 	// initialisation at the end, next to the trained one.
 	CompareRandom bool `yaml:"compare_random"`
+	// SyncBN computes batch-norm statistics over the global batch of a
+	// data-parallel run (every process's part), as one process would.
+	SyncBN bool `yaml:"sync_bn,omitempty"`
 }
 
 // DefaultConfig returns the defaults of every setting: SimCLR's CIFAR

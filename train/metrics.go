@@ -31,6 +31,10 @@ type Record struct {
 	// Process samples the process at the logged step (resident memory,
 	// Go heap, goroutines, open files): flat lines over a long run.
 	Process *ProcessStats `json:"process,omitempty"`
+	// CommSec is the time per step a data-parallel run's rank 0 waited
+	// for communication since the last logged step (not hidden behind
+	// computation).
+	CommSec *float64 `json:"comm_s_per_step,omitempty"`
 }
 
 // MetricsLog appends Records to a JSON-lines file.
@@ -79,8 +83,12 @@ func metricsError(err error) error {
 	return fmt.Errorf("metrics: %w", err)
 }
 
-// Write appends one record.
+// Write appends one record. A nil log (a data-parallel run's processes
+// other than rank 0) writes nothing.
 func (m *MetricsLog) Write(r Record) error {
+	if m == nil {
+		return nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("metrics %s: %w", m.path, err)
@@ -94,6 +102,9 @@ func (m *MetricsLog) Write(r Record) error {
 
 // Flush writes buffered records to the file.
 func (m *MetricsLog) Flush() error {
+	if m == nil {
+		return nil
+	}
 	if err := m.w.Flush(); err != nil {
 		return metricsError(fmt.Errorf("%s: %w", m.path, err))
 	}
@@ -102,6 +113,9 @@ func (m *MetricsLog) Flush() error {
 
 // Close flushes and closes the file.
 func (m *MetricsLog) Close() error {
+	if m == nil {
+		return nil
+	}
 	err := m.Flush()
 	if cerr := m.f.Close(); err == nil && cerr != nil {
 		err = metricsError(fmt.Errorf("%s: %w", m.path, cerr))

@@ -17,6 +17,7 @@ import (
 	"contrastive/autograd"
 	"contrastive/checkpoint"
 	"contrastive/data"
+	"contrastive/dist"
 	"contrastive/eval"
 	"contrastive/internal/safetensors"
 	"contrastive/methods"
@@ -59,6 +60,9 @@ type Options struct {
 	// status line in place (a terminal) instead of printing log lines.
 	Log      io.Writer
 	Progress bool
+	// Comm is the process group of a data-parallel run (see dist.go); nil
+	// trains in this process alone.
+	Comm *dist.Comm
 }
 
 // Run pretrains cfg.Method on cfg.Data and writes the run directory
@@ -97,11 +101,18 @@ type run struct {
 	perEpoch int
 	start    data.Position
 	metrics  *MetricsLog
-	saved    int // step of the checkpoint on disk, -1 while there is none
+	saved    int            // step of the checkpoint on disk, -1 while there is none
+	comm     *dist.Comm     // nil: one process
+	grads    *dist.GradSync // averages gradients over comm
+	blocked  time.Duration  // comm.Blocked() at the last logged step
 }
 
 func newRun(cfg Config, opt Options) (*run, error) {
-	r := &run{cfg: cfg, opt: opt, saved: -1}
+	r := &run{cfg: cfg, opt: opt, saved: -1, comm: opt.Comm}
+	if r.rank() != 0 {
+		r.opt.Log, r.opt.Progress = io.Discard, false
+		opt = r.opt
+	}
 	openOpt, err := cfg.OpenOptions(opt.Log)
 	if err != nil {
 		return nil, err
@@ -147,6 +158,21 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	}
 	r.sched = optim.WarmupCosine{Base: cfg.LR, WarmupSteps: int(cfg.WarmupEpochs * float64(r.perEpoch)), TotalSteps: max(r.total, 1)}
 	r.state = checkpoint.Entries(nn.State(r.method.Model()))
+	if err := r.distribute(); err != nil {
+		return nil, err
+	}
+	if r.rank() != 0 {
+		// Only rank 0 writes the run directory; the others read it on
+		// --resume.
+		if opt.Resume {
+			if err := r.resume(); err != nil {
+				return nil, err
+			}
+		} else if err := r.initBank(); err != nil {
+			return nil, err
+		}
+		return r, r.agreeOnStart()
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("out: %w", err)
 	}
@@ -163,7 +189,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if r.metrics, err = OpenMetrics(filepath.Join(cfg.Out, MetricsFile), r.step); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r, r.agreeOnStart()
 }
 
 func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error) {
@@ -206,6 +232,9 @@ func (r *run) resume() error {
 	if err := r.method.LoadState(ck.Extra); err != nil {
 		return fmt.Errorf("resume %s: %w", path, err)
 	}
+	if err := r.checkProcesses(ck.Metadata); err != nil {
+		return fmt.Errorf("resume %s: %w", path, err)
+	}
 	pos := ck.Loader["position"]
 	if len(pos) != 2 {
 		return fmt.Errorf("resume %s: no data-loader position", path)
@@ -219,6 +248,9 @@ func (r *run) resume() error {
 
 // save writes the checkpoint of the state after r.step steps.
 func (r *run) save(pos data.Position) error {
+	if r.rank() != 0 {
+		return nil
+	}
 	cfgJSON, _ := json.Marshal(r.cfg)
 	err := checkpoint.Save(filepath.Join(r.cfg.Out, CheckpointFile), &checkpoint.Checkpoint{
 		Model:     r.state,
@@ -227,7 +259,7 @@ func (r *run) save(pos data.Position) error {
 		Loader:    map[string][]int64{"position": {int64(pos.Epoch), int64(pos.Index)}},
 		Extra:     r.method.State(),
 		Config:    string(cfgJSON),
-		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width), "image_size": fmt.Sprint(r.cfg.ImageSize)},
+		Metadata:  map[string]string{"method": r.cfg.Method, "arch": r.cfg.Arch, "stem": r.cfg.Stem, "width": fmt.Sprint(r.cfg.Width), "image_size": fmt.Sprint(r.cfg.ImageSize), "processes": fmt.Sprint(r.procs())},
 	})
 	if err != nil {
 		return r.writeFailed(fmt.Errorf("checkpoint of step %d not written: %w", r.step, err))
@@ -250,6 +282,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	loader, err := data.NewLoader(r.ds, data.LoaderConfig{
 		BatchSize: r.cfg.BatchSize, Seed: r.cfg.Seed, Shuffle: true, DropLast: true,
 		Workers: r.cfg.Workers, Start: r.start, RawViews: r.views.ViewsU8,
+		Shard: r.rank(), Shards: r.procs(),
 	}, r.views.Views)
 	if err != nil {
 		return nil, err
@@ -260,7 +293,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	lastLog, lastImages := time.Now(), 0
 	var loss float64
 	for r.step < r.total {
-		if err := ctx.Err(); err != nil {
+		if r.interrupted(ctx) {
 			if err := r.save(pos); err != nil {
 				return nil, err
 			}
@@ -272,11 +305,11 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			return nil, fmt.Errorf("step %d: %w", r.step, err)
 		}
 		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Step: r.step, Epoch: b.Epoch})
-		loss = float64(lv.Item())
+		loss = r.meanLoss(float64(lv.Item()))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("step %d: loss is %v: training stopped (lower the learning rate?); %s", r.step, loss, r.lastCheckpoint())
 		}
-		autograd.Backward(lv)
+		r.backward(lv)
 		lr := r.sched.At(r.step)
 		r.optim.SetLR(lr)
 		r.optim.Step()
@@ -288,7 +321,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		r.method.AfterStep(r.step)
 		r.step++
 		pos = loader.Position()
-		images += len(b.Indices)
+		images += len(b.Indices) * r.procs()
 
 		if r.cfg.LogEvery > 0 && (r.step%r.cfg.LogEvery == 0 || r.step == r.total) {
 			now := time.Now()
@@ -298,6 +331,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			if rep, ok := r.method.(methods.Reporter); ok {
 				rec.Method = rep.Report()
 			}
+			rec.CommSec = r.commPerStep()
 			if err := r.metrics.Write(rec); err != nil {
 				return nil, r.writeFailed(err)
 			}
@@ -310,7 +344,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			r.metrics.Flush()
 		}
 		epochDone := r.step%r.perEpoch == 0
-		if r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
+		if r.rank() == 0 && r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
 			res, bank, err := r.monitor(r.step/r.perEpoch, began)
 			if err != nil {
 				return nil, err
@@ -338,6 +372,10 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error) {
 	sum.Steps = r.step
 	sum.Epochs = r.step / r.perEpoch
+	if r.rank() != 0 {
+		sum.Seconds = time.Since(began).Seconds()
+		return sum, nil
+	}
 	if r.test != nil {
 		res, bank, err := r.monitor(sum.Epochs, began)
 		if err != nil {

@@ -19,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"contrastive/dist"
 )
 
 // command is one subcommand: name is its words ("bench gemm"), run gets
@@ -39,7 +41,14 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 	commands[name] = &command{name: name, summary: summary, run: run}
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err := dist.Shutdown(); err != nil { // MPI_Finalize when a command joined a group
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
 
 // run dispatches to the longest registered command name that prefixes args.
 func run(args []string, stdout, stderr io.Writer) int {

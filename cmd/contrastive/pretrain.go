@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"contrastive/dist"
 	"contrastive/methods"
 	"contrastive/train"
 )
@@ -79,10 +80,11 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.KNNTemperature, "knn-temperature", cfg.KNNTemperature, "kNN weight temperature")
 	fs.IntVar(&cfg.KNNTrainSize, "knn-train-size", cfg.KNNTrainSize, "training images used as the kNN memory (0: all)")
 	fs.BoolVar(&cfg.CompareRandom, "compare-random", cfg.CompareRandom, "also evaluate the random-init encoder at the end")
+	fs.BoolVar(&cfg.SyncBN, "sync-bn", cfg.SyncBN, "under mpirun: batch-norm statistics over the global batch of every process")
 	cfg.Methods.RegisterFlags(fs)
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint (its config.yaml is used; flags override it)")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
-	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file (FILE.rankN for each process under mpirun)")
 	if path := resumeFlag(args); path != "" {
 		c, err := train.LoadConfig(path+"/"+train.ConfigFile, cfg)
 		if err != nil {
@@ -105,6 +107,17 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pretrain:", keyErrorSource(err, fs, configFlag(args), resumeConfig(args)))
 		return 2
 	}
+	comm, err := dist.Init()
+	if err != nil {
+		fmt.Fprintln(stderr, "pretrain:", err)
+		return 1
+	}
+	if comm.Rank() != 0 {
+		stdout = io.Discard // rank 0 reports for the group
+	}
+	if *cpuProfile != "" && comm.Size() > 1 {
+		*cpuProfile += fmt.Sprintf(".rank%d", comm.Rank()) // one profile per process
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -120,7 +133,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sum, err := train.Run(ctx, cfg, train.Options{Resume: *resume != "", Log: stdout, Progress: isTerminal(stdout)})
+	sum, err := train.Run(ctx, cfg, train.Options{Resume: *resume != "", Log: stdout, Progress: isTerminal(stdout), Comm: comm})
 	if err != nil {
 		fmt.Fprintln(stderr, "pretrain:", err)
 		if errors.Is(err, train.ErrInterrupted) {

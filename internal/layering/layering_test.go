@@ -19,6 +19,8 @@ var layer = map[string]int{
 	"internal/npy":         0,
 	"internal/fuzzing":     0,
 	"internal/version":     0,
+	"internal/mpi":         0,
+	"dist":                 5,
 	"kernels":              1,
 	"kernels/kerneltest":   2,
 	"tensor":               2,
