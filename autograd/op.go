@@ -43,6 +43,8 @@ const (
 	OpMaxPool2d
 	OpAvgPool2d
 	OpGlobalAvgPool
+	OpConv3d
+	OpMaxPool3d
 	numOps
 )
 
@@ -51,7 +53,7 @@ var opNames = [numOps]string{
 	"Scale", "AddScalar", "Sum", "Mean", "Exp", "Log", "Sqrt", "Pow", "ReLU", "L2Normalize",
 	"Softmax", "LogSoftmax", "CrossEntropy", "Concat", "SliceAxis", "Reshape", "Transpose",
 	"Permute", "IndexSelect", "ScatterRows", "Dropout", "Conv2d", "BatchNorm", "BatchNormReLU",
-	"MaxPool2d", "AvgPool2d", "GlobalAvgPool",
+	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Conv3d", "MaxPool3d",
 }
 
 func (o Op) String() string {

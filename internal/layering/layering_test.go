@@ -32,6 +32,7 @@ var layer = map[string]int{
 	"checkpoint":           4,
 	"data":                 4,
 	"models":               5,
+	"videomodels":          5,
 	"methods":              6,
 	"eval":                 6,
 	"train":                7,
