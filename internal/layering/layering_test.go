@@ -31,6 +31,7 @@ var layer = map[string]int{
 	"optim":                4,
 	"checkpoint":           4,
 	"data":                 4,
+	"video":                4,
 	"models":               5,
 	"videomodels":          5,
 	"methods":              6,
