@@ -15,7 +15,9 @@ import (
 // 3-D kernel and divided by KT, so a clip of identical frames gives the
 // 2-D network's activations; batch norms are copied unchanged. Every
 // tensor of the 3-D encoder must be filled; the error lists the missing
-// or mismatched ones. Unused 2-D tensors (fc, heads) are ignored.
+// or mismatched ones. Unused 2-D tensors (fc, heads) are ignored. A 2-D
+// network with the CIFAR stem (3×3 conv1) inflates too: its kernel is
+// centred in the 7×7 one.
 func Inflate(r *VideoResNet, src map[string]*tensor.Tensor) error {
 	if r.cfg.Arch != R3D18 {
 		return fmt.Errorf("videomodels: inflation needs %s (a 3×3×3 network); %s factors its kernels", R3D18, r.cfg.Arch)
@@ -35,16 +37,23 @@ func Inflate(r *VideoResNet, src map[string]*tensor.Tensor) error {
 		if dst.Rank() == 5 {
 			sh := dst.Shape()
 			oc, c, kt, kh, kw := sh[0], sh[1], sh[2], sh[3], sh[4]
-			if s.Rank() != 4 || !tensor.EqualShape(s.Shape(), []int{oc, c, kh, kw}) {
-				bad = append(bad, fmt.Sprintf("%s: 2-D %s %v, want [%d %d %d %d]", e.Name, name, s.Shape(), oc, c, kh, kw))
+			// A smaller odd 2-D kernel (the CIFAR stem's 3×3 for the 7×7
+			// stem) sits at the centre of the 3-D one, zeros around it.
+			ss := s.Shape()
+			if s.Rank() != 4 || ss[0] != oc || ss[1] != c || ss[2] > kh || ss[3] > kw || (kh-ss[2])%2 != 0 || (kw-ss[3])%2 != 0 {
+				bad = append(bad, fmt.Sprintf("%s: 2-D %s %v, want [%d %d %d %d] (or a smaller centred kernel)", e.Name, name, s.Shape(), oc, c, kh, kw))
 				continue
 			}
-			kk := kh * kw
+			sh2, sw2 := ss[2], ss[3]
+			oy, ox := (kh-sh2)/2, (kw-sw2)/2
+			dst.Zero()
 			for oi := 0; oi < oc*c; oi++ {
 				for t := 0; t < kt; t++ {
-					d := dst.Data[(oi*kt+t)*kk:][:kk]
-					for i, v := range s.Data[oi*kk : (oi+1)*kk] {
-						d[i] = v / float32(kt)
+					d := dst.Data[(oi*kt+t)*kh*kw:][:kh*kw]
+					for y := 0; y < sh2; y++ {
+						for x := 0; x < sw2; x++ {
+							d[(y+oy)*kw+x+ox] = s.Data[(oi*sh2+y)*sw2+x] / float32(kt)
+						}
 					}
 				}
 			}

@@ -37,6 +37,7 @@ var layer = map[string]int{
 	"methods":              6,
 	"eval":                 6,
 	"train":                7,
+	"videotrain":           7,
 	"internal/benchstep":   6,
 	"cmd/contrastive":      9,
 }
