@@ -33,6 +33,10 @@ type Options struct {
 	CacheBytes int
 	// Workers decode videos in parallel at Open (default 2).
 	Workers int
+	// DiskCache, if set, is a directory where the decoded frames of a
+	// dataset split are kept between runs (see DefaultCacheDir); the
+	// file's name hashes the data's path, size, time and decode options.
+	DiskCache string
 }
 
 func (o *Options) defaults() {
@@ -185,8 +189,15 @@ func Open(ref string, opt Options) (*Dataset, error) {
 	}
 	d.NumFrames = make([]int, len(d.src))
 	d.cache = newFrameCache(opt.CacheBytes, len(d.src))
+	dc := d.diskCachePath(root, split)
+	if d.loadDisk(dc) {
+		return d, nil
+	}
 	if err := d.preload(); err != nil {
 		return nil, err
+	}
+	if err := d.saveDisk(dc); err != nil {
+		fmt.Fprintf(os.Stderr, "video: warning: could not write the frame cache %s: %v\n", dc, err)
 	}
 	return d, nil
 }

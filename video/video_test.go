@@ -321,3 +321,34 @@ func slicesEqual(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestDiskCache: a second Open of the same data reads the frames from the
+// disk cache (ffmpeg is made unavailable to prove it) and gets the same
+// pixels.
+func TestDiskCache(t *testing.T) {
+	needFFmpeg(t)
+	root := makeTree(t)
+	dir := t.TempDir()
+	opt := video.Options{Width: 16, Height: 12, DiskCache: dir}
+	d1, err := video.Open(root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := video.FFmpeg
+	video.FFmpeg = "ffmpeg-not-installed-here"
+	defer func() { video.FFmpeg = old }()
+	d2, err := video.Open(root, opt)
+	if err != nil {
+		t.Fatalf("second open (from the disk cache): %v", err)
+	}
+	for i := 0; i < d1.Len(); i++ {
+		f1, _ := d1.Frames(i)
+		f2, _ := d2.Frames(i)
+		if !bytes.Equal(f1.Pix, f2.Pix) || d1.NumFrames[i] != d2.NumFrames[i] {
+			t.Fatalf("video %d differs after the disk cache", i)
+		}
+	}
+	if _, err := video.Open(root, video.Options{Width: 20, Height: 12, DiskCache: dir}); !errors.Is(err, video.ErrNoFFmpeg) {
+		t.Errorf("another decode size must not hit the cache: error %v, want ErrNoFFmpeg", err)
+	}
+}

@@ -7,6 +7,11 @@ import (
 	"contrastive/videomodels"
 )
 
+// DiskCache is the directory where decoded frames are kept between runs
+// (video.Options.DiskCache); "" disables it. The CLI sets it from
+// --frame-cache.
+var DiskCache = video.DefaultCacheDir()
+
 // Pretext names.
 const (
 	PretextTemporal   = "temporal"
@@ -45,6 +50,9 @@ type Config struct {
 	MoCoM       float64 // MoCo key-encoder momentum
 	Seed        uint64
 	SaveEvery   int // checkpoint every this many steps (0: only at the end)
+	// StopAt, if positive, ends the process after that many steps with a
+	// checkpoint, as an interruption would; it is not saved with the run.
+	StopAt int `json:"-"`
 }
 
 // Defaults fills zero fields.
@@ -124,5 +132,5 @@ func (c *Config) spec() video.ClipSpec {
 }
 
 func (c *Config) videoOptions() video.Options {
-	return video.Options{Width: c.DecodeW, Height: c.DecodeH, CacheBytes: c.CacheMB << 20}
+	return video.Options{Width: c.DecodeW, Height: c.DecodeH, CacheBytes: c.CacheMB << 20, DiskCache: DiskCache}
 }

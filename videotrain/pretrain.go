@@ -48,7 +48,10 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		saved.Steps = max(saved.Steps, c.Steps)
+		if c.Steps > 0 {
+			saved.Steps = c.Steps
+		}
+		saved.StopAt = c.StopAt
 		c = saved
 	}
 	ds, err := video.Open(c.Data, c.videoOptions())
@@ -114,7 +117,11 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 	var res Result
 	var recent []float64
 	t0 := time.Now()
-	for step := start; step < c.Steps; step++ {
+	end := c.Steps
+	if c.StopAt > 0 {
+		end = min(end, c.StopAt)
+	}
+	for step := start; step < end; step++ {
 		b, err := ld.Batch(step)
 		if err != nil {
 			return res, err
@@ -139,7 +146,7 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 		rate := float64((step-start+1)*c.Batch) / el
 		line, _ := json.Marshal(map[string]any{"step": step + 1, "epoch": b.Epoch, "loss": l, "lr": lr, "clips_per_s": rate})
 		metrics.Write(append(line, '\n'))
-		if (step+1)%10 == 0 || step+1 == c.Steps {
+		if (step+1)%10 == 0 || step+1 == end {
 			fmt.Fprintf(log, "step %d/%d  loss %.4f  lr %.4f  %.1f clips/s\n", step+1, c.Steps, l, lr, rate)
 		}
 		if c.SaveEvery > 0 && (step+1)%c.SaveEvery == 0 {
@@ -149,10 +156,10 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 		}
 		res.ClipsPerSec = rate
 	}
-	if err := save(max(c.Steps, start)); err != nil {
+	if err := save(max(end, start)); err != nil {
 		return res, err
 	}
-	res.Steps = c.Steps
+	res.Steps = max(end, start)
 	res.Seconds = time.Since(t0).Seconds()
 	for _, l := range recent {
 		res.Loss += l / float64(len(recent))

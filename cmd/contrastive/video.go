@@ -63,11 +63,22 @@ func pretrainVideo(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.MoCoM, "moco-momentum", 0.99, "MoCo key-encoder momentum")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed")
 	fs.IntVar(&c.SaveEvery, "save-every", 50, "checkpoint every N steps (0: only at the end)")
-	resume := fs.Bool("resume", false, "continue the run in --out (its saved settings; --max-steps may extend it)")
+	frameCache := fs.String("frame-cache", videotrain.DiskCache, `directory keeping decoded frames between runs ("" disables)`)
+	resume := fs.Bool("resume", false, "continue the run in --out with its saved settings (--max-steps, if given, changes its length)")
+	stopAt := fs.Int("stop-at", 0, "stop after this many steps, checkpointed, as an interruption would (0: run to --max-steps)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	videotrain.DiskCache = *frameCache
+	if *resume {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-steps" })
+		if !given {
+			c.Steps = 0 // keep the saved length
+		}
+	}
+	c.StopAt = *stopAt
 	var err error
 	if c.DecodeW, c.DecodeH, err = parseSize(*decode); err != nil {
 		fmt.Fprintln(stderr, "pretrain video:", err)
@@ -104,9 +115,11 @@ func evalVideo(kind string, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&ec.Clips, "clips", 4, "evenly spaced clips per video (features, video-level score)")
 	fs.Uint64Var(&ec.Seed, "seed", 1, "seed")
 	jsonOut := fs.Bool("json", false, `print {"clip_top1": ..., "video_top1": ...}`)
+	frameCache := fs.String("frame-cache", videotrain.DiskCache, `directory keeping decoded frames between runs ("" disables)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	videotrain.DiskCache = *frameCache
 	if ec.Checkpoint == "" || ec.Train == "" || ec.Test == "" {
 		fmt.Fprintf(stderr, "eval video %s: --checkpoint, --train and --test are required\n", kind)
 		return 2
