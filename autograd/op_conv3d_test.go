@@ -107,6 +107,8 @@ func init() {
 		conv("k333s222p111", randT(33, 2, 4, 5, 5, 3), randT(34, 2, 3, 3, 3, 3), false, 2, 2, 1, 1),
 		conv("k311s211p100", randT(35, 1, 5, 3, 3, 4), randT(36, 3, 4, 3, 1, 1), false, 2, 1, 1, 0),
 		conv("k133s121p011", randT(37, 1, 2, 4, 4, 3), randT(38, 2, 3, 1, 3, 3), true, 1, 2, 0, 1),
+		conv("k333p111_t1", randT(41, 2, 1, 3, 3, 3), randT(42, 2, 3, 3, 3, 3), false, 1, 1, 1, 1), // middle tap only
+		conv("k333s222p111_t2", randT(43, 1, 2, 4, 4, 2), randT(44, 3, 2, 3, 3, 3), false, 2, 2, 1, 1),
 		gradCase{name: "MaxPool3d/k333s222p111", op: autograd.OpMaxPool3d, in: []*tensor.Tensor{distinctTensor(39, 1, 4, 5, 5, 2)},
 			f: func(v []*autograd.Value) *autograd.Value { return autograd.MaxPool3d(v[0], 3, 3, 2, 2, 1, 1) }},
 		gradCase{name: "MaxPool3d/k122s122p000", op: autograd.OpMaxPool3d, in: []*tensor.Tensor{distinctTensor(40, 2, 2, 4, 4, 3)},

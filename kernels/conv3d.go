@@ -26,7 +26,10 @@ import (
 // w2[o][dt·C+c] = w[o][c][dt]. The im2col of that 2-D convolution is the
 // 3-D one's (vol2col) and its GEMMs are the 2-D kernels' (direct AVX-512
 // tiles or Sgemm). A kernel with KT = 1, StrideT = 1, PadT = 0 (the
-// spatial half of R(2+1)D) needs no gather: x itself is xg.
+// spatial half of R(2+1)D) needs no gather: x itself is xg. Taps that
+// meet only zero padding for every output frame (all but the middle one
+// on a one-frame clip, as in layer4 of an 8-frame r3d_18) are dropped
+// from xg and w2, so their zeros cost nothing.
 type Conv3dShape struct {
 	N, T, H, W, C   int
 	OC, KT, KH, KW  int
@@ -46,9 +49,25 @@ func (s Conv3dShape) OutW() int { return s.plane().OutW() }
 // Rows returns N·OT·OH·OW, the number of output positions.
 func (s Conv3dShape) Rows() int { return s.N * s.OutT() * s.OutH() * s.OutW() }
 
-// FLOPs returns the floating-point operations of the forward pass
-// (2·N·OT·OH·OW·OC·KT·KH·KW·C).
-func (s Conv3dShape) FLOPs() float64 { return s.plane().FLOPs() }
+// FLOPs returns the nominal floating-point operations of the forward pass
+// (2·N·OT·OH·OW·OC·KT·KH·KW·C), padding taps included.
+func (s Conv3dShape) FLOPs() float64 {
+	return 2 * float64(s.Rows()) * float64(s.OC) * float64(s.KT*s.KH*s.KW*s.C)
+}
+
+// taps returns the temporal kernel taps [d0, d1) that read the clip for at
+// least one output frame; the others only ever meet zero padding (a
+// 3-tap kernel on a one-frame clip uses its middle tap alone), so the
+// kernels leave them out.
+func (s Conv3dShape) taps() (d0, d1 int) {
+	d0, d1 = s.KT, 0
+	for o := 0; o < s.OutT(); o++ {
+		t0 := o*s.StrideT - s.PadT
+		d0 = min(d0, max(0, -t0))
+		d1 = max(d1, min(s.KT, s.T-t0))
+	}
+	return d0, d1
+}
 
 // Validate reports whether the shape describes a supported convolution
 // with a non-empty output.
@@ -68,19 +87,26 @@ func (s Conv3dShape) Validate() error {
 	return s.plane().Validate()
 }
 
-// plane returns the 2-D convolution over the gathered frames.
+// plane returns the 2-D convolution over the gathered frames (of the
+// used taps only).
 func (s Conv3dShape) plane() Conv2dShape {
-	return Conv2dShape{N: s.N * s.OutT(), H: s.H, W: s.W, C: s.KT * s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
+	d0, d1 := s.taps()
+	return Conv2dShape{N: s.N * s.OutT(), H: s.H, W: s.W, C: (d1 - d0) * s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
 }
 
-// gathers reports whether the input needs the temporal gather.
-func (s Conv3dShape) gathers() bool { return !(s.KT == 1 && s.StrideT == 1 && s.PadT == 0) }
+// gathers reports whether the input needs the temporal gather: not when
+// one tap reads output frame ot from input frame ot.
+func (s Conv3dShape) gathers() bool {
+	d0, d1 := s.taps()
+	return !(d1-d0 == 1 && s.StrideT == 1 && d0 == s.PadT && s.OutT() == s.T)
+}
 
 func (s Conv3dShape) gatherLen() int {
 	if !s.gathers() {
 		return 0
 	}
-	return s.N * s.OutT() * s.H * s.W * s.KT * s.C
+	d0, d1 := s.taps()
+	return s.N * s.OutT() * s.H * s.W * (d1 - d0) * s.C
 }
 
 func (s Conv3dShape) mustValidate(op string) {
@@ -114,14 +140,16 @@ func PackConv3dWeights(s Conv3dShape, w, wk []float32) {
 	s.mustValidate(op)
 	kk := s.KH * s.KW
 	needLen(op, "w", len(w), s.OC*s.C*s.KT*kk)
-	tmp := getConvTmp(s.OC * s.C * s.KT * kk)
+	d0, d1 := s.taps()
+	kt := d1 - d0
+	tmp := getConvTmp(s.OC * s.C * kt * kk)
 	defer convTmpPool.Put(tmp)
 	w2 := *tmp
 	for o := 0; o < s.OC; o++ {
 		for c := 0; c < s.C; c++ {
-			for dt := 0; dt < s.KT; dt++ {
-				src := w[((o*s.C+c)*s.KT+dt)*kk:][:kk]
-				copy(w2[(o*s.KT*s.C+dt*s.C+c)*kk:][:kk], src)
+			for j := 0; j < kt; j++ {
+				src := w[((o*s.C+c)*s.KT+d0+j)*kk:][:kk]
+				copy(w2[(o*kt*s.C+j*s.C+c)*kk:][:kk], src)
 			}
 		}
 	}
@@ -134,17 +162,18 @@ func UnpackConv3dWeightsGrad(s Conv3dShape, dwk, dw []float32) {
 	const op = "UnpackConv3dWeightsGrad"
 	s.mustValidate(op)
 	kk := s.KH * s.KW
-	n := s.OC * s.C * s.KT * kk
-	needLen(op, "dw", len(dw), n)
-	tmp := getConvTmp(n)
+	needLen(op, "dw", len(dw), s.OC*s.C*s.KT*kk)
+	d0, d1 := s.taps()
+	kt := d1 - d0
+	tmp := getConvTmp(s.OC * s.C * kt * kk)
 	defer convTmpPool.Put(tmp)
 	dw2 := *tmp
 	clear(dw2)
 	UnpackConvWeightsGrad(s.plane(), dwk, dw2)
 	for o := 0; o < s.OC; o++ {
 		for c := 0; c < s.C; c++ {
-			for dt := 0; dt < s.KT; dt++ {
-				vecAcc(dw[((o*s.C+c)*s.KT+dt)*kk:][:kk], dw2[(o*s.KT*s.C+dt*s.C+c)*kk:][:kk])
+			for j := 0; j < kt; j++ {
+				vecAcc(dw[((o*s.C+c)*s.KT+d0+j)*kk:][:kk], dw2[(o*kt*s.C+j*s.C+c)*kk:][:kk])
 			}
 		}
 	}
@@ -153,13 +182,15 @@ func UnpackConv3dWeightsGrad(s Conv3dShape, dwk, dw []float32) {
 // temporalGather fills xg [N·OT, H, W, KT·C] from x [N, T, H, W, C] (see
 // Conv3dShape).
 func temporalGather(s Conv3dShape, x, xg []float32) {
-	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, s.KT*s.C
-	parallel.For(s.N*ot*s.KT, 1, func(lo, hi int) {
+	d0, d1 := s.taps()
+	kt := d1 - d0
+	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, kt*s.C
+	parallel.For(s.N*ot*kt, 1, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			dt := j % s.KT
-			f := j / s.KT // output frame n·OT + ot
+			dt := j % kt // tap d0 + dt
+			f := j / kt  // output frame n·OT + ot
 			n, o := f/ot, f%ot
-			t := o*s.StrideT - s.PadT + dt
+			t := o*s.StrideT - s.PadT + d0 + dt
 			dst := xg[f*hw*kc+dt*c:]
 			if t < 0 || t >= s.T {
 				for p := 0; p < hw; p++ {
@@ -185,13 +216,15 @@ func temporalGather(s Conv3dShape, x, xg []float32) {
 // dx [N, T, H, W, C]: each input frame collects the (ot, dt) slots that
 // read it. Workers own whole input frames.
 func temporalScatter(s Conv3dShape, dxg, dx []float32) {
-	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, s.KT*s.C
+	d0, d1 := s.taps()
+	kt := d1 - d0
+	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, kt*s.C
 	parallel.For(s.N*s.T, 1, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			n, t := j/s.T, j%s.T
 			dst := dx[j*hw*c : (j+1)*hw*c]
-			for dt := 0; dt < s.KT; dt++ {
-				q := t + s.PadT - dt
+			for dt := 0; dt < kt; dt++ {
+				q := t + s.PadT - d0 - dt
 				if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
 					continue
 				}

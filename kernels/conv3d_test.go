@@ -18,6 +18,10 @@ func TestConv3dMatchesRef(t *testing.T) {
 		{N: 2, T: 4, H: 8, W: 8, C: 8, OC: 20, KT: 1, KH: 3, KW: 3, StrideT: 1, Stride: 2, PadT: 0, Pad: 1},
 		{N: 2, T: 4, H: 4, W: 4, C: 20, OC: 8, KT: 3, KH: 1, KW: 1, StrideT: 2, Stride: 1, PadT: 1, Pad: 0},
 		{N: 2, T: 4, H: 6, W: 6, C: 8, OC: 16, KT: 1, KH: 1, KW: 1, StrideT: 2, Stride: 2},
+		// taps that only meet padding are left out: one frame (the middle
+		// tap alone, no gather), two frames at stride 2 (taps 1 and 2)
+		{N: 2, T: 1, H: 4, W: 4, C: 16, OC: 8, KT: 3, KH: 3, KW: 3, StrideT: 1, Stride: 1, PadT: 1, Pad: 1},
+		{N: 2, T: 2, H: 5, W: 5, C: 8, OC: 8, KT: 3, KH: 3, KW: 3, StrideT: 2, Stride: 2, PadT: 1, Pad: 1},
 	} {
 		x := randSlice(rng, s.N*s.T*s.H*s.W*s.C)
 		w := randSlice(rng, s.OC*s.C*s.KT*s.KH*s.KW)
