@@ -1,6 +1,7 @@
 package autograd_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,4 +115,20 @@ func init() {
 		gradCase{name: "MaxPool3d/k122s122p000", op: autograd.OpMaxPool3d, in: []*tensor.Tensor{distinctTensor(40, 2, 2, 4, 4, 3)},
 			f: func(v []*autograd.Value) *autograd.Value { return autograd.MaxPool3d(v[0], 1, 2, 1, 2, 0, 0) }},
 	)
+}
+
+func ExampleConv3d() {
+	// One clip of 3 frames of 2×2 pixels, one channel holding the frame
+	// number; a 3×1×1 kernel of ones sums each frame with its neighbours
+	// (zero padding in time).
+	x := tensor.New(1, 3, 2, 2, 1)
+	for t := 0; t < 3; t++ {
+		for i := 0; i < 4; i++ {
+			x.Data[t*4+i] = float32(t + 1)
+		}
+	}
+	w := tensor.Full(1, 1, 1, 3, 1, 1)
+	y := autograd.Conv3d(autograd.Const(x), autograd.Const(w), nil, 1, 1, 1, 0)
+	fmt.Println(y.Shape(), y.Data.Data[0], y.Data.Data[4], y.Data.Data[8])
+	// Output: [1 3 2 2 1] 3 6 5
 }
