@@ -8,7 +8,7 @@
 //	contrastive eval video linear|finetune [flags]  action recognition with a video encoder
 //	contrastive model summary [flags]   list an encoder's tensors and parameter count
 //	contrastive augment [flags]         write a PNG grid of augmented views
-//	contrastive bench gemm|conv|step|augment [flags]
+//	contrastive bench gemm|conv|conv3d|step|augment [flags]
 //
 // Run "contrastive help" for the list of commands and "contrastive CMD -h"
 // for the flags of one.
