@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -116,6 +117,10 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 		c.Pretext, c.Method, c.Data, ds.Len(), c.Frames, c.Stride, c.Size, c.Arch, c.Width, c.Steps, c.Batch)
 	var res Result
 	var recent []float64
+	// Ctrl-C: finish the step, write a checkpoint, stop.
+	intr := make(chan os.Signal, 1)
+	signal.Notify(intr, os.Interrupt)
+	defer signal.Stop(intr)
 	t0 := time.Now()
 	end := c.Steps
 	if c.StopAt > 0 {
@@ -155,6 +160,14 @@ func Pretrain(c Config, resume bool, log io.Writer) (Result, error) {
 			}
 		}
 		res.ClipsPerSec = rate
+		select {
+		case <-intr:
+			if err := save(step + 1); err != nil {
+				return res, err
+			}
+			return res, fmt.Errorf("videotrain: interrupted after step %d; checkpoint written, continue with --resume --out %s", step+1, c.Out)
+		default:
+		}
 	}
 	if err := save(max(end, start)); err != nil {
 		return res, err
