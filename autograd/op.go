@@ -44,6 +44,8 @@ const (
 	OpAvgPool2d
 	OpGlobalAvgPool
 	OpFunc
+	OpConv3d
+	OpMaxPool3d
 	numOps
 )
 
@@ -52,7 +54,7 @@ var opNames = [numOps]string{
 	"Scale", "AddScalar", "Sum", "Mean", "Exp", "Log", "Sqrt", "Pow", "ReLU", "L2Normalize",
 	"Softmax", "LogSoftmax", "CrossEntropy", "Concat", "SliceAxis", "Reshape", "Transpose",
 	"Permute", "IndexSelect", "ScatterRows", "Dropout", "Conv2d", "BatchNorm", "BatchNormReLU",
-	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Func",
+	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Func", "Conv3d", "MaxPool3d",
 }
 
 func (o Op) String() string {

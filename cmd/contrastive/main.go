@@ -5,9 +5,10 @@
 //
 //	contrastive pretrain [flags]        train an encoder (no flags: SimCLR on embedded MNIST)
 //	contrastive eval knn|linear [flags] evaluate a checkpoint's frozen features
+//	contrastive eval video linear|finetune [flags]  action recognition with a video encoder
 //	contrastive model summary [flags]   list an encoder's tensors and parameter count
 //	contrastive augment [flags]         write a PNG grid of augmented views
-//	contrastive bench gemm|conv|step|augment [flags]
+//	contrastive bench gemm|conv|conv3d|step|augment [flags]
 //
 // Run "contrastive help" for the list of commands and "contrastive CMD -h"
 // for the flags of one.
@@ -56,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
-	for n := min(len(args), 2); n >= 1; n-- {
+	for n := min(len(args), 3); n >= 1; n-- { // up to three words: "eval video linear"
 		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
 			return c.run(args[n:], stdout, stderr)
 		}

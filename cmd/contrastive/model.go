@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"contrastive/models"
+	"contrastive/videomodels"
 )
 
 func init() {
@@ -20,7 +21,7 @@ func init() {
 func modelSummary(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("model summary", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	arch := fs.String("arch", "resnet50", "encoder: "+strings.Join(models.Archs(), ", "))
+	arch := fs.String("arch", "resnet50", "encoder: "+strings.Join(append(models.Archs(), videomodels.Archs()...), ", "))
 	stem := fs.String("stem", models.StemImageNet, "stem: imagenet (7×7/2 conv + max pool) or cifar (3×3/1 conv)")
 	inCh := fs.Int("in-channels", 3, "input channels (1 for MNIST)")
 	width := fs.Float64("width", 1, "width multiplier: base width max(1, round(64·width))")
@@ -31,6 +32,9 @@ func modelSummary(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "model summary: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if videomodels.IsArch(*arch) {
+		return videoSummary(videomodels.Config{Arch: *arch, InChannels: *inCh, Width: *width}, *asJSON, stdout, stderr)
 	}
 	cfg := models.Config{Arch: *arch, Stem: *stem, InChannels: *inCh, Width: *width}
 	if err := cfg.Validate(); err != nil {

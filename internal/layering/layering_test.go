@@ -35,10 +35,13 @@ var layer = map[string]int{
 	"optim":                4,
 	"checkpoint":           4,
 	"data":                 4,
+	"video":                4,
 	"models":               5,
+	"videomodels":          5,
 	"methods":              6,
 	"eval":                 6,
 	"train":                7,
+	"videotrain":           7,
 	"internal/benchstep":   6,
 	"cmd/contrastive":      9,
 }
