@@ -36,6 +36,8 @@ var layer = map[string]int{
 	"eval":                 6,
 	"train":                7,
 	"internal/benchstep":   6,
+	"onnx/onnxpb":          0,
+	"export":               6,
 	"cmd/contrastive":      9,
 }
 
