@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"contrastive/augment"
 	"contrastive/checkpoint"
 	"contrastive/data"
 	"contrastive/eval"
@@ -64,6 +63,8 @@ const (
 // EvalConfig configures Evaluate.
 type EvalConfig struct {
 	Checkpoint  string
+	Init        string // torchvision-format weights instead of a run
+	Layer       string // layer1..layer4 or pool ("": pool)
 	Train, Test string
 	Kind        EvalKind
 	K           int
@@ -89,25 +90,16 @@ func Evaluate(ec EvalConfig) (eval.Result, error) {
 		return eval.Result{}, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
 	}
 	_, _, c := tr.Shape()
-	enc, cfg, err := LoadEncoder(ec.Checkpoint, c)
+	enc, err := Source{Checkpoint: ec.Checkpoint, Init: ec.Init}.Load(c)
 	if err != nil {
 		return eval.Result{}, err
 	}
-	h, w, _ := tr.Shape()
-	mv, err := augment.Preset(cfg.AugmentPreset(), max(min(h, w), 1), c)
+	prep := enc.Prep(EvalSize(tr))
+	trf, trl, err := eval.FeaturesAt(enc.ResNet, tr, ec.Batch, prep, ec.Layer)
 	if err != nil {
 		return eval.Result{}, err
 	}
-	prep := func(img *augment.Image) *augment.Image { return img }
-	if mv.Mean != nil {
-		norm := &augment.Normalize{Mean: mv.Mean, Std: mv.Std}
-		prep = func(img *augment.Image) *augment.Image { return norm.Apply(img, nil) }
-	}
-	trf, trl, err := eval.Features(enc, tr, ec.Batch, prep)
-	if err != nil {
-		return eval.Result{}, err
-	}
-	tef, tel, err := eval.Features(enc, te, ec.Batch, prep)
+	tef, tel, err := eval.FeaturesAt(enc.ResNet, te, ec.Batch, prep, ec.Layer)
 	if err != nil {
 		return eval.Result{}, err
 	}

@@ -50,6 +50,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.TrainSubset, "train-subset", cfg.TrainSubset, "train on N images spread evenly over --data (0: all); kNN memory still uses all")
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", cfg.SkipBad, "skip unreadable images with a warning instead of failing")
 	fs.StringVar(&cfg.Arch, "arch", cfg.Arch, "encoder: resnet18, resnet34, resnet50")
+	fs.StringVar(&cfg.Init, "init", cfg.Init, "start the encoder from torchvision-format weights (safetensors; see `contrastive export`)")
 	fs.StringVar(&cfg.Stem, "stem", cfg.Stem, "encoder stem: cifar (3x3 conv) or imagenet (7x7 conv + max pool)")
 	fs.Float64Var(&cfg.Width, "width", cfg.Width, "ResNet width multiplier (base width 64*w)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
