@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"contrastive/autograd"
 	"contrastive/checkpoint"
 	"contrastive/internal/safetensors"
 	"contrastive/models"
 	"contrastive/nn"
+	"contrastive/tensor"
 )
 
 // Producer is written into the metadata of every exported file.
@@ -182,4 +184,38 @@ func ReadTorchvision(path string) (*models.ResNet, Meta, error) {
 		return nil, meta, fmt.Errorf("init %s: bad mean/std metadata %q / %q", path, f.Metadata["mean"], f.Metadata["std"])
 	}
 	return enc, meta, nil
+}
+
+// WriteReference writes a check file for an exported encoder: a seeded
+// random input batch "input.nchw" [n, C, size, size] (standard normal, the
+// scale of normalised images) and the encoder's evaluation-mode features
+// "features" [n, D] on it, computed here. tools/check_torchvision.py runs
+// torchvision on the input and compares.
+func WriteReference(path string, enc *models.ResNet, n, size int, seed uint64) error {
+	c := enc.Config().InChannels
+	rng := rand.New(rand.NewPCG(seed, 0x7e5))
+	nchw := tensor.New(n, c, size, size)
+	for i := range nchw.Data {
+		nchw.Data[i] = float32(rng.NormFloat64())
+	}
+	x := tensor.New(n, size, size, c)
+	for b := 0; b < n; b++ {
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < size*size; p++ {
+				x.Data[(b*size*size+p)*c+ch] = nchw.Data[(b*c+ch)*size*size+p]
+			}
+		}
+	}
+	nn.SetTraining(enc, false)
+	defer nn.SetTraining(enc, true)
+	var feats *tensor.Tensor
+	autograd.Inference(func(func(*autograd.Value)) { feats = enc.Forward(autograd.Const(x)).Data.Clone() })
+	f := safetensors.New()
+	f.PutFloat32("input.nchw", nchw)
+	f.PutFloat32("features", feats)
+	f.Metadata["producer"] = Producer
+	if err := safetensors.Write(path, f); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
 }

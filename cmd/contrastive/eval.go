@@ -18,7 +18,9 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eval "+string(kind), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ec := train.EvalConfig{Kind: kind}
-	fs.StringVar(&ec.Checkpoint, "checkpoint", "", "run directory or checkpoint file (required)")
+	fs.StringVar(&ec.Checkpoint, "checkpoint", "", "run directory or checkpoint file")
+	fs.StringVar(&ec.Init, "init", "", "torchvision-format weights (safetensors) instead of a run: the supervised or exported baseline")
+	fs.StringVar(&ec.Layer, "layer", "pool", "features: layer1..layer4 (average-pooled stage output, the survey's res2-res5) or pool")
 	fs.StringVar(&ec.Train, "train", "", "labelled training data PATH[:split] (required)")
 	fs.StringVar(&ec.Test, "test", "", "labelled test data PATH[:split] (required)")
 	fs.IntVar(&ec.K, "k", 200, "kNN neighbours")
@@ -30,8 +32,8 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if ec.Checkpoint == "" || ec.Train == "" || ec.Test == "" {
-		fmt.Fprintln(stderr, "eval: --checkpoint, --train and --test are required")
+	if (ec.Checkpoint == "") == (ec.Init == "") || ec.Train == "" || ec.Test == "" {
+		fmt.Fprintln(stderr, "eval: --train, --test and one of --checkpoint/--init are required")
 		return 2
 	}
 	res, err := train.Evaluate(ec)
@@ -44,6 +46,10 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s: top-1 %.2f%%  top-5 %.2f%%\n", kind, 100*res.Top1, 100*res.Top5)
+	layer := ""
+	if ec.Layer != "" && ec.Layer != "pool" {
+		layer = " (" + ec.Layer + ")"
+	}
+	fmt.Fprintf(stdout, "%s%s: top-1 %.2f%%  top-5 %.2f%%\n", kind, layer, 100*res.Top1, 100*res.Top5)
 	return 0
 }

@@ -38,6 +38,8 @@ var layer = map[string]int{
 	"internal/benchstep":   6,
 	"onnx/onnxpb":          0,
 	"export":               6,
+	"viz":                  4,
+	"tsne":                 1,
 	"cmd/contrastive":      9,
 }
 

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"contrastive/internal/npy"
+	"contrastive/internal/safetensors"
+)
+
+// colourFolder writes a labelled image folder DIR/{train,test}/<class>/*.png
+// of 16×16 images: 4 classes of distinct base colours plus noise, perTrain
+// and perTest images per class. test/c0/dup.png is an exact copy of
+// test/c0/0.png, a near-duplicate to find.
+func colourFolder(t *testing.T, perTrain, perTest int) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "colours")
+	base := [][3]float64{{200, 40, 40}, {40, 200, 40}, {40, 40, 200}, {200, 200, 40}}
+	rng := rand.New(rand.NewPCG(3, 4))
+	write := func(rel string, img image.Image) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, split := range []struct {
+		name string
+		n    int
+	}{{"train", perTrain}, {"test", perTest}} {
+		for c, col := range base {
+			for i := 0; i < split.n; i++ {
+				img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+				for y := 0; y < 16; y++ {
+					for x := 0; x < 16; x++ {
+						v := func(b float64) uint8 { return uint8(min(max(b+60*(rng.Float64()-0.5), 0), 255)) }
+						img.Set(x, y, color.RGBA{v(col[0]), v(col[1]), v(col[2]), 255})
+					}
+				}
+				rel := filepath.Join(split.name, "c"+strconv.Itoa(c), strconv.Itoa(i)+".png")
+				write(rel, img)
+				if split.name == "test" && c == 0 && i == 0 {
+					write(filepath.Join("test", "c0", "dup.png"), img)
+				}
+			}
+		}
+	}
+	return root
+}
+
+// runOK runs a command in-process and returns its stdout, failing the
+// test on a non-zero exit.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var so, se bytes.Buffer
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, so.String(), se.String())
+	}
+	return so.String()
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// TestRepresentationCommands drives embed, neighbors (rows, a query file,
+// duplicates), export (torchvision, ONNX), eval --init/--layer and
+// pretrain --init on a small folder of coloured images.
+func TestRepresentationCommands(t *testing.T) {
+	root := colourFolder(t, 8, 4)
+	tmp := t.TempDir()
+	runDir := filepath.Join(tmp, "run")
+	runOK(t, "pretrain", "--data", root+":train", "--width", "0.0625", "--batch-size", "8", "--max-steps", "0",
+		"--warmup-epochs", "0", "--workers", "1", "--seed", "5", "--out", runDir)
+
+	// embed: 17 test images (4 classes × 4 + the duplicate), 32-d pooled features.
+	idx := filepath.Join(tmp, "idx")
+	out := runOK(t, "embed", "--checkpoint", runDir, "--data", root+":test", "--out", idx, "--normalize")
+	if !strings.Contains(out, "embedded 17 images") {
+		t.Errorf("embed output %q", out)
+	}
+	vec, n, d, err := npy.Read(filepath.Join(idx, "embeddings.npy"))
+	if err != nil || n != 17 || d != 32 {
+		t.Fatalf("embeddings.npy: %d×%d, %v; want 17×32", n, d, err)
+	}
+	var ss float64
+	for _, v := range vec[:d] {
+		ss += float64(v) * float64(v)
+	}
+	if ss < 0.999 || ss > 1.001 {
+		t.Errorf("--normalize: row 0 has squared norm %v", ss)
+	}
+	rows := readCSV(t, filepath.Join(idx, "index.csv"))
+	if len(rows) != 18 || strings.Join(rows[0], ",") != "row,path,label" || rows[1][2] != "c0" || rows[17][2] != "c3" {
+		t.Fatalf("index.csv: %d lines, first %v, second %v", len(rows), rows[0], rows[1])
+	}
+	// duplicates: exactly the copied pair reaches 0.99999.
+	dups := filepath.Join(tmp, "dups.csv")
+	runOK(t, "neighbors", "--index", idx, "--duplicates", "--threshold", "0.99999", "--out", dups)
+	pairs := readCSV(t, dups)
+	if len(pairs) != 2 || strings.Join(pairs[0], ",") != "a,b,score,path_a,path_b" {
+		t.Fatalf("dups.csv %v, want one pair", pairs)
+	}
+	a, _ := strconv.Atoi(pairs[1][0])
+	b, _ := strconv.Atoi(pairs[1][1])
+	if rows[a+1][2] != "c0" || rows[b+1][2] != "c0" {
+		t.Errorf("duplicate pair %v is not the two c0 copies", pairs[1])
+	}
+
+	// neighbours of the first copy: the second, at similarity 1.000.
+	grid := filepath.Join(tmp, "grid.png")
+	out = runOK(t, "neighbors", "--index", idx, "--row", strconv.Itoa(a)+",5", "--k", "3", "--out", grid, "--cell", "32")
+	if !strings.HasPrefix(out, "row "+strconv.Itoa(a)+": "+strconv.Itoa(b)+" (1.000 c0)") {
+		t.Errorf("neighbors output %q, want row %d first with 1.000", out, b)
+	}
+	checkPNG(t, grid, 6+4*(42+6), 6+2*(32+28+6))
+
+	// A query file: one of the indexed images finds itself.
+	q := filepath.Join(root, "test", "c2", "1.png")
+	out = runOK(t, "neighbors", "--index", idx, "--query", q, "--k", "2", "--out", filepath.Join(tmp, "q.png"))
+	if !strings.Contains(out, "(1.000 c2)") {
+		t.Errorf("query output %q, want itself at 1.000", out)
+	}
+
+	// export torchvision, then the same index from --init.
+	tv := filepath.Join(tmp, "enc.safetensors")
+	ref := filepath.Join(tmp, "ref.safetensors")
+	runOK(t, "export", "--checkpoint", runDir, "--format", "torchvision", "--out", tv, "--reference", ref)
+	idx2 := filepath.Join(tmp, "idx2")
+	runOK(t, "embed", "--init", tv, "--data", root+":test", "--out", idx2, "--normalize")
+	vec2, _, _, err := npy.Read(filepath.Join(idx2, "embeddings.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range vec {
+		if vec[i] != vec2[i] {
+			t.Fatalf("embedding %d differs between --checkpoint and --init of its export: %v vs %v", i, vec[i], vec2[i])
+		}
+	}
+	if f, err := safetensors.Read(ref); err != nil || f.Entries["features"] == nil || f.Entries["input.nchw"] == nil {
+		t.Errorf("reference file: %v", err)
+	}
+
+	// ONNX: a non-empty file (numerics: export/onnx_test.go).
+	onnxPath := filepath.Join(tmp, "enc.onnx")
+	runOK(t, "export", "--checkpoint", runDir, "--format", "onnx", "--out", onnxPath)
+	if st, err := os.Stat(onnxPath); err != nil || st.Size() < 10000 {
+		t.Errorf("enc.onnx: %v", err)
+	}
+
+	// Stage probes: colours separate at every stage.
+	for _, layer := range []string{"layer1", "layer3"} {
+		res := evalJSON(t, "eval", "knn", "--init", tv, "--layer", layer, "--train", root+":train", "--test", root+":test", "--k", "5", "--json")
+		if res.Top1 < 0.9 {
+			t.Errorf("kNN on %s of coloured squares: %+v, want ≥ 0.9", layer, res)
+		}
+	}
+
+	// pretrain --init: the run starts from the exported weights.
+	run2 := filepath.Join(tmp, "run2")
+	runOK(t, "pretrain", "--data", root+":train", "--width", "0.0625", "--batch-size", "8", "--max-steps", "0",
+		"--warmup-epochs", "0", "--workers", "1", "--seed", "99", "--init", tv, "--out", run2)
+	f1, _ := safetensors.Read(filepath.Join(runDir, "checkpoint.safetensors"))
+	f2, err := safetensors.Read(filepath.Join(run2, "checkpoint.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1, _ := f1.Float32("layer2.0.conv1.weight")
+	w2, _ := f2.Float32("layer2.0.conv1.weight")
+	if w1 == nil || w2 == nil || w1.Data[7] != w2.Data[7] {
+		t.Errorf("pretrain --init did not start from the exported weights")
+	}
+}
+
+func checkPNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != w || cfg.Height != h {
+		t.Errorf("%s is %d×%d, want %d×%d", path, cfg.Width, cfg.Height, w, h)
+	}
+}
+
+func TestRepresentationFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"embed", "--data", "mnist"},
+		{"embed", "--checkpoint", "a", "--init", "b", "--data", "mnist", "--out", "x"},
+		{"neighbors", "--index", "x"},
+		{"neighbors", "--index", "x", "--out", "y.png"},
+		{"export", "--checkpoint", "a", "--format", "tflite", "--out", "x"},
+		{"eval", "knn", "--train", "mnist", "--test", "mnist:test"},
+	} {
+		var so, se bytes.Buffer
+		if code := run(args, &so, &se); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, se.String())
+		}
+	}
+}
