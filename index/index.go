@@ -162,7 +162,12 @@ func readRows(path string) ([]Entry, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	return parseRows(f, path)
+}
+
+// parseRows reads index.csv from r; path names it in errors.
+func parseRows(in io.Reader, path string) ([]Entry, error) {
+	r := csv.NewReader(in)
 	r.FieldsPerRecord = 3
 	head, err := r.Read()
 	if err != nil || head[0] != "row" || head[1] != "path" || head[2] != "label" {
