@@ -228,3 +228,55 @@ func TestRepresentationFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalTSNE maps the coloured squares from a random-init encoder and
+// from an index: the CSV has one row per image with the dataset row and
+// class, and images of one colour land near each other.
+func TestEvalTSNE(t *testing.T) {
+	root := colourFolder(t, 20, 1)
+	tmp := t.TempDir()
+	runDir := filepath.Join(tmp, "run")
+	runOK(t, "pretrain", "--data", root+":train", "--width", "0.0625", "--batch-size", "8", "--max-steps", "0",
+		"--warmup-epochs", "0", "--workers", "1", "--seed", "5", "--out", runDir)
+	png := filepath.Join(tmp, "map", "tsne.png")
+	runOK(t, "eval", "tsne", "--checkpoint", runDir, "--data", root+":train", "--out", png, "--perplexity", "10", "--iterations", "300")
+	recs := readCSV(t, filepath.Join(tmp, "map", "tsne.csv"))
+	if len(recs) != 81 || strings.Join(recs[0], ",") != "row,x,y,label" || recs[1][0] != "0" || recs[80][0] != "79" || recs[80][3] != "c3" {
+		t.Fatalf("tsne.csv: %d lines, %v … %v", len(recs), recs[0], recs[len(recs)-1])
+	}
+	type pt struct {
+		x, y  float64
+		label string
+	}
+	var pts []pt
+	for _, r := range recs[1:] {
+		x, _ := strconv.ParseFloat(r[1], 64)
+		y, _ := strconv.ParseFloat(r[2], 64)
+		pts = append(pts, pt{x, y, r[3]})
+	}
+	same := 0
+	for i, p := range pts {
+		best, bj := 1e300, -1
+		for j, q := range pts {
+			if d := (p.x-q.x)*(p.x-q.x) + (p.y-q.y)*(p.y-q.y); j != i && d < best {
+				best, bj = d, j
+			}
+		}
+		if pts[bj].label == p.label {
+			same++
+		}
+	}
+	if same < 64 {
+		t.Errorf("%d of 80 points have a 2-D nearest neighbour of their colour, want ≥ 64 (chance: 20)", same)
+	}
+	checkPNG(t, png, 720, 576)
+
+	idx := filepath.Join(tmp, "idx")
+	runOK(t, "embed", "--checkpoint", runDir, "--data", root+":train", "--out", idx)
+	runOK(t, "eval", "tsne", "--index", idx, "--perplexity", "10", "--iterations", "300", "--limit", "40")
+	recs = readCSV(t, filepath.Join(idx, "tsne.csv"))
+	if len(recs) != 41 || recs[2][0] != "2" || recs[2][3] != "c0" {
+		t.Errorf("index tsne.csv: %d lines, second row %v", len(recs), recs[2])
+	}
+	checkPNG(t, filepath.Join(idx, "tsne.png"), 720, 576)
+}
