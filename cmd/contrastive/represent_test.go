@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -279,4 +280,54 @@ func TestEvalTSNE(t *testing.T) {
 		t.Errorf("index tsne.csv: %d lines, second row %v", len(recs), recs[2])
 	}
 	checkPNG(t, filepath.Join(idx, "tsne.png"), 720, 576)
+}
+
+// TestEvalFinetune fine-tunes a random-init encoder on 25% of the
+// coloured squares' labels: the subset is class-balanced and the same for
+// the same seed, and the test accuracy clears a floor far above chance.
+func TestEvalFinetune(t *testing.T) {
+	root := colourFolder(t, 16, 5)
+	tmp := t.TempDir()
+	runDir := filepath.Join(tmp, "run")
+	runOK(t, "pretrain", "--data", root+":train", "--width", "0.0625", "--batch-size", "8", "--max-steps", "0",
+		"--warmup-epochs", "0", "--workers", "1", "--seed", "5", "--out", runDir)
+	out := filepath.Join(tmp, "ft")
+	var res struct {
+		Top1, Top5 float64
+		Images     int `json:"labelled_images"`
+		Steps      int
+		SubsetFile string `json:"subset_file"`
+	}
+	so := runOK(t, "eval", "finetune", "--checkpoint", runDir, "--train", root+":train", "--test", root+":test",
+		"--labels", "25%", "--out", out, "--epochs", "15", "--batch-size", "8", "--lr", "0.02", "--json")
+	if err := json.Unmarshal([]byte(so), &res); err != nil {
+		t.Fatalf("%q: %v", so, err)
+	}
+	if res.Images != 16 || res.Steps != 30 {
+		t.Errorf("%d images, %d steps; want 16 (4 per class) and 30", res.Images, res.Steps)
+	}
+	// 5 test images per class plus the duplicate: 21; chance is 25%.
+	if res.Top1 < 0.8 {
+		t.Errorf("fine-tuned top-1 %.3f, want ≥ 0.8", res.Top1)
+	}
+	subset := readCSV(t, filepath.Join(out, "labels-25pct.csv"))
+	counts := map[string]int{}
+	for _, r := range subset[1:] {
+		counts[r[1]]++
+	}
+	if len(subset) != 17 || counts["0"] != 4 || counts["3"] != 4 {
+		t.Errorf("subset %v: per-class counts %v, want 4 each", subset, counts)
+	}
+	if _, err := os.Stat(filepath.Join(out, "finetune-25pct.json")); err != nil {
+		t.Error(err)
+	}
+	// The same seed picks the same subset.
+	again := filepath.Join(tmp, "ft2")
+	runOK(t, "eval", "finetune", "--checkpoint", runDir, "--train", root+":train", "--test", root+":test",
+		"--labels", "25%", "--out", again, "--max-steps", "1", "--batch-size", "8", "--json")
+	b1, _ := os.ReadFile(filepath.Join(out, "labels-25pct.csv"))
+	b2, _ := os.ReadFile(filepath.Join(again, "labels-25pct.csv"))
+	if !bytes.Equal(b1, b2) {
+		t.Error("the same seed picked a different label subset")
+	}
 }
