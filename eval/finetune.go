@@ -203,4 +203,6 @@ type classifier struct {
 	head *nn.Linear
 }
 
-func (c *classifier) Forward(x *autograd.Value) *autograd.Value { return c.head.Forward(c.enc.Forward(x)) }
+func (c *classifier) Forward(x *autograd.Value) *autograd.Value {
+	return c.head.Forward(c.enc.Forward(x))
+}
