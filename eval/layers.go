@@ -77,3 +77,61 @@ func FeaturesAt(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augme
 		})
 	}, LayerDim(enc, layer))
 }
+
+// FeaturesAtLayers computes the features of several layers (see Layers)
+// in one pass over ds: one [N, LayerDim] tensor per layer, in the order
+// given, and the labels.
+func FeaturesAtLayers(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment.Image) *augment.Image, layers []string) ([]*tensor.Tensor, []int, error) {
+	dims := make([]int, len(layers))
+	total := 0
+	for i, l := range layers {
+		if err := CheckLayer(l); err != nil {
+			return nil, nil, err
+		}
+		dims[i] = LayerDim(enc, l)
+		total += dims[i]
+	}
+	nn.SetTraining(enc, false)
+	defer nn.SetTraining(enc, true)
+	all, labels, err := Embed(ds, batch, prep, func(x *tensor.Tensor, out []float32) {
+		autograd.Inference(func(func(*autograd.Value)) {
+			pooled := map[string]*tensor.Tensor{}
+			v := autograd.Const(x)
+			for _, s := range enc.Stages() {
+				v = s.Forward(v)
+				if s.Name == "avgpool" {
+					pooled["pool"] = v.Data
+				} else if len(s.Name) == 6 && s.Name[:5] == "layer" {
+					pooled[s.Name] = autograd.GlobalAvgPool(v).Data
+				}
+			}
+			n := x.Dim(0)
+			for r := 0; r < n; r++ {
+				off := r * total
+				for i, l := range layers {
+					key := l
+					if key == "" {
+						key = "pool"
+					}
+					copy(out[off:off+dims[i]], pooled[key].Data[r*dims[i]:(r+1)*dims[i]])
+					off += dims[i]
+				}
+			}
+		})
+	}, total)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := all.Dim(0)
+	outs := make([]*tensor.Tensor, len(layers))
+	off := 0
+	for i, d := range dims {
+		t := tensor.New(n, d)
+		for r := 0; r < n; r++ {
+			copy(t.Data[r*d:(r+1)*d], all.Data[r*total+off:r*total+off+d])
+		}
+		outs[i] = t
+		off += d
+	}
+	return outs, labels, nil
+}

@@ -78,34 +78,52 @@ type EvalConfig struct {
 // train and test sets (normalised like the run's augmentation preset) and
 // classifies the test set with weighted kNN or a linear probe.
 func Evaluate(ec EvalConfig) (eval.Result, error) {
-	tr, err := data.Open(ec.Train, data.OpenOptions{})
+	res, err := EvaluateLayers(ec, []string{ec.Layer})
 	if err != nil {
 		return eval.Result{}, err
+	}
+	return res[0], nil
+}
+
+// EvaluateLayers is Evaluate for several layers (stage probes), their
+// features computed in one pass; results in the order of layers.
+func EvaluateLayers(ec EvalConfig, layers []string) ([]eval.Result, error) {
+	tr, err := data.Open(ec.Train, data.OpenOptions{})
+	if err != nil {
+		return nil, err
 	}
 	te, err := data.Open(ec.Test, data.OpenOptions{})
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
 	if tr.NumClasses() == 0 || te.NumClasses() == 0 {
-		return eval.Result{}, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
+		return nil, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
 	}
 	_, _, c := tr.Shape()
 	enc, err := Source{Checkpoint: ec.Checkpoint, Init: ec.Init}.Load(c)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
 	prep := enc.Prep(EvalSize(tr))
-	trf, trl, err := eval.FeaturesAt(enc.ResNet, tr, ec.Batch, prep, ec.Layer)
+	trf, trl, err := eval.FeaturesAtLayers(enc.ResNet, tr, ec.Batch, prep, layers)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
-	tef, tel, err := eval.FeaturesAt(enc.ResNet, te, ec.Batch, prep, ec.Layer)
+	tef, tel, err := eval.FeaturesAtLayers(enc.ResNet, te, ec.Batch, prep, layers)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
 	classes := max(tr.NumClasses(), te.NumClasses())
-	if ec.Kind == EvalLinear {
-		return eval.LinearProbe(trf, trl, tef, tel, eval.LinearConfig{NumClasses: classes, Epochs: ec.Epochs, Seed: ec.Seed})
+	out := make([]eval.Result, len(layers))
+	for i := range layers {
+		if ec.Kind == EvalLinear {
+			out[i], err = eval.LinearProbe(trf[i], trl, tef[i], tel, eval.LinearConfig{NumClasses: classes, Epochs: ec.Epochs, Seed: ec.Seed})
+		} else {
+			out[i], err = eval.KNN(trf[i], trl, tef[i], tel, eval.KNNConfig{K: ec.K, Temperature: float32(ec.Temperature), NumClasses: classes})
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return eval.KNN(trf, trl, tef, tel, eval.KNNConfig{K: ec.K, Temperature: float32(ec.Temperature), NumClasses: classes})
+	return out, nil
 }

@@ -174,11 +174,23 @@ func TestRepresentationCommands(t *testing.T) {
 		t.Errorf("enc.onnx: %v", err)
 	}
 
-	// Stage probes: colours separate at every stage.
-	for _, layer := range []string{"layer1", "layer3"} {
-		res := evalJSON(t, "eval", "knn", "--init", tv, "--layer", layer, "--train", root+":train", "--test", root+":test", "--k", "5", "--json")
-		if res.Top1 < 0.9 {
-			t.Errorf("kNN on %s of coloured squares: %+v, want ≥ 0.9", layer, res)
+	// Stage probes: colours separate at every stage; one pass for several
+	// layers gives the same numbers as one layer at a time.
+	l3 := evalJSON(t, "eval", "knn", "--init", tv, "--layer", "layer3", "--train", root+":train", "--test", root+":test", "--k", "5", "--json")
+	so := runOK(t, "eval", "knn", "--checkpoint", runDir, "--layer", "layer1,layer3,pool", "--train", root+":train", "--test", root+":test", "--k", "5", "--json")
+	var stages []struct {
+		Layer      string
+		Top1, Top5 float64
+	}
+	if err := json.Unmarshal([]byte(so), &stages); err != nil || len(stages) != 3 {
+		t.Fatalf("multi-layer output %q: %v", so, err)
+	}
+	if stages[1].Layer != "layer3" || stages[1].Top1 != l3.Top1 || stages[1].Top5 != l3.Top5 {
+		t.Errorf("layer3 in a multi-layer pass %+v, alone %+v", stages[1], l3)
+	}
+	for _, s := range stages {
+		if s.Top1 < 0.9 {
+			t.Errorf("kNN on %s of coloured squares: %+v, want ≥ 0.9", s.Layer, s)
 		}
 	}
 
