@@ -39,7 +39,7 @@ var layer = map[string]int{
 	"onnx/onnxpb":          0,
 	"export":               6,
 	"viz":                  4,
-	"tsne":                 1,
+	"tsne":                 2,
 	"cmd/contrastive":      9,
 }
 
