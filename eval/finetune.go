@@ -60,8 +60,8 @@ type FinetuneConfig struct {
 	Epochs      int     // 30
 	MaxSteps    int     // stop after this many steps (0: no limit)
 	BatchSize   int     // 128
-	LR          float64 // 0.05 peak (batch 128), cosine-decayed to 0 after 1 warm-up epoch
-	HeadLR      float64 // learning rate of the new linear head (0: 10 × LR)
+	LR          float64 // 0.05 peak (batch 128), linear warm-up over the first 10% of the steps, then cosine to 0
+	HeadLR      float64 // learning rate of the new linear head (0: LR)
 	Momentum    float64 // 0.9 (Nesterov)
 	WeightDecay float64 // 5e-4, not on biases and batch norms
 	Seed        uint64
@@ -83,7 +83,7 @@ func (c *FinetuneConfig) defaults() {
 		c.LR = 0.05
 	}
 	if c.HeadLR == 0 {
-		c.HeadLR = 10 * c.LR
+		c.HeadLR = c.LR
 	}
 	if c.Momentum == 0 {
 		c.Momentum = 0.9
@@ -136,7 +136,7 @@ func Finetune(enc *models.ResNet, train data.Dataset, rows []int, test data.Data
 	if cfg.MaxSteps > 0 {
 		total = min(total, cfg.MaxSteps)
 	}
-	sched := optim.WarmupCosine{Base: 1, WarmupSteps: min(perEpoch, total/2), TotalSteps: total}
+	sched := optim.WarmupCosine{Base: 1, WarmupSteps: total / 10, TotalSteps: total}
 	nn.SetTraining(enc, true)
 	start := time.Now()
 	order := append([]int(nil), rows...)

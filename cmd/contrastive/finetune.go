@@ -25,7 +25,7 @@ func runFinetune(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&fc.Epochs, "epochs", 30, "fine-tuning epochs over the labelled subset")
 	fs.IntVar(&fc.MaxSteps, "max-steps", 0, "stop after N steps (0: no limit)")
 	fs.IntVar(&fc.BatchSize, "batch-size", 128, "images per step")
-	fs.Float64Var(&fc.LR, "lr", 0.05, "peak learning rate of the encoder (the new head gets 10x), 1 warm-up epoch then cosine to 0")
+	fs.Float64Var(&fc.LR, "lr", 0.05, "peak learning rate (encoder and new linear head): linear warm-up over the first 10% of the steps, then cosine to 0")
 	fs.Uint64Var(&fc.Seed, "seed", 1, "seed of the label subset, the head and the training order")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
 	if err := fs.Parse(args); err != nil {
