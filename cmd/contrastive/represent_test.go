@@ -120,6 +120,22 @@ func TestRepresentationCommands(t *testing.T) {
 	if len(rows) != 18 || strings.Join(rows[0], ",") != "row,path,label" || rows[1][2] != "c0" || rows[17][2] != "c3" {
 		t.Fatalf("index.csv: %d lines, first %v, second %v", len(rows), rows[0], rows[1])
 	}
+	// --layer head: the SimCLR run's 128-d projection; --layer layer2: 8·2 channels.
+	for _, c := range []struct {
+		layer string
+		dim   int
+	}{{"head", 128}, {"layer2", 8}} {
+		dir := filepath.Join(tmp, "idx-"+c.layer)
+		runOK(t, "embed", "--checkpoint", runDir, "--data", root+":test", "--out", dir, "--layer", c.layer)
+		if _, n, d, err := npy.Read(filepath.Join(dir, "embeddings.npy")); err != nil || n != 17 || d != c.dim {
+			t.Errorf("--layer %s: %d×%d (%v), want 17×%d", c.layer, n, d, err, c.dim)
+		}
+	}
+	var eo, ee bytes.Buffer
+	if code := run([]string{"embed", "--init", filepath.Join(tmp, "missing.safetensors"), "--data", root + ":test", "--out", filepath.Join(tmp, "x")}, &eo, &ee); code != 1 {
+		t.Errorf("embed --init of a missing file: exit %d, want 1 (%s)", code, ee.String())
+	}
+
 	// duplicates: exactly the copied pair reaches 0.99999.
 	dups := filepath.Join(tmp, "dups.csv")
 	runOK(t, "neighbors", "--index", idx, "--duplicates", "--threshold", "0.99999", "--out", dups)
