@@ -95,6 +95,9 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("viz: %w", err)
 	}
 	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes 0600 files
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
