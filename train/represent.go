@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"contrastive/augment"
@@ -233,6 +234,29 @@ func ReadEmbedInfo(dir string) (EmbedInfo, error) {
 	return info, nil
 }
 
+// absRef makes a file reference (PATH or PATH:split) absolute when PATH
+// exists, so that embed.json still works from another directory; names
+// such as "mnist" are kept.
+func absRef(ref string) string {
+	if ref == "" {
+		return ref
+	}
+	path, split := ref, ""
+	if _, err := os.Stat(ref); err != nil {
+		if i := strings.LastIndex(ref, ":"); i > 0 {
+			path, split = ref[:i], ref[i:]
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return ref
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ref
+	}
+	return abs + split
+}
+
 // pather is implemented by datasets that know where each image came from.
 type pather interface{ Path(i int) string }
 
@@ -253,7 +277,7 @@ func ImagePath(ds data.Dataset, i int) string {
 // not grow with the dataset. progress, when not nil, receives a
 // carriage-return progress line per batch.
 func Embed(ec EmbedConfig, progress io.Writer) (EmbedInfo, error) {
-	info := EmbedInfo{Source: ec.Source, Data: ec.Data, Layer: ec.Layer, Normalized: ec.Normalize}
+	info := EmbedInfo{Source: Source{Checkpoint: absRef(ec.Checkpoint), Init: absRef(ec.Init)}, Data: absRef(ec.Data), Layer: ec.Layer, Normalized: ec.Normalize}
 	if info.Layer == "" {
 		info.Layer = "pool"
 	}

@@ -16,6 +16,7 @@ import (
 
 	"contrastive/internal/npy"
 	"contrastive/internal/safetensors"
+	"contrastive/train"
 )
 
 // colourFolder writes a labelled image folder DIR/{train,test}/<class>/*.png
@@ -101,7 +102,14 @@ func TestRepresentationCommands(t *testing.T) {
 
 	// embed: 17 test images (4 classes × 4 + the duplicate), 32-d pooled features.
 	idx := filepath.Join(tmp, "idx")
-	out := runOK(t, "embed", "--checkpoint", runDir, "--data", root+":test", "--out", idx, "--normalize")
+	// Relative references (as typed in a shell) are stored absolute in embed.json.
+	wd, _ := os.Getwd()
+	relRun, err := filepath.Rel(wd, runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relRoot, _ := filepath.Rel(wd, root)
+	out := runOK(t, "embed", "--checkpoint", relRun, "--data", relRoot+":test", "--out", idx, "--normalize")
 	if !strings.Contains(out, "embedded 17 images") {
 		t.Errorf("embed output %q", out)
 	}
@@ -156,6 +164,12 @@ func TestRepresentationCommands(t *testing.T) {
 		t.Errorf("neighbors output %q, want row %d first with 1.000", out, b)
 	}
 	checkPNG(t, grid, 6+4*(42+6), 6+2*(32+28+6))
+
+	// embed.json records absolute paths, so the index works from anywhere.
+	info, err := train.ReadEmbedInfo(idx)
+	if err != nil || info.Checkpoint != runDir || !filepath.IsAbs(info.Checkpoint) || !strings.HasSuffix(info.Data, ":test") || !filepath.IsAbs(strings.TrimSuffix(info.Data, ":test")) {
+		t.Errorf("embed.json: %+v, %v; want absolute paths", info, err)
+	}
 
 	// A query file: one of the indexed images finds itself.
 	q := filepath.Join(root, "test", "c2", "1.png")
