@@ -13,6 +13,10 @@ package): the format is written by tools/stwrite.py and read here by hand.
   check   load a file written by Go (torchvision names plus "input.nchw" and
           "features"), load it into torchvision with strict=True, run eval
           mode on the stored input and compare with the Go features.
+  state   write a torchvision ResNet's state_dict, fc included, as
+          safetensors for `contrastive pretrain|embed|eval ... --init FILE`:
+          a supervised model saved with torch.save(model.state_dict(), PTH)
+          (--from PTH), or the architecture's random init.
   names   write the state_dict names and shapes (fc dropped) of
           resnet18/34/50 with the ImageNet stem to a text file.
 
@@ -148,6 +152,18 @@ def cmd_check(args):
         sys.exit(1)
 
 
+def cmd_state(args):
+    torch.manual_seed(args.seed)
+    model = getattr(torchvision.models, args.arch)(num_classes=args.num_classes)
+    if args.from_pth:
+        model.load_state_dict(torch.load(args.from_pth, map_location="cpu"), strict=True)
+    meta = {"producer": "tools/export_torchvision.py state", "arch": args.arch, "stem": "imagenet",
+            "width": "1", "in_channels": "3", "source": args.from_pth or "random init",
+            "mean": "0.485,0.456,0.406", "std": "0.229,0.224,0.225"}
+    stwrite.write(args.out, dict(model.state_dict()), meta)
+    print(f"wrote {args.out}: {len(model.state_dict())} tensors of {args.arch} ({meta['source']})")
+
+
 def cmd_names(args):
     lines = []
     for arch in ("resnet18", "resnet34", "resnet50"):
@@ -176,10 +192,16 @@ def main():
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--out", required=True)
     sub.choices["check"].add_argument("--file", required=True)
+    st = sub.add_parser("state")
+    st.add_argument("--arch", default="resnet18", choices=sorted(ARCHS))
+    st.add_argument("--from", dest="from_pth", default="", help="a torch.save'd state_dict of the same architecture")
+    st.add_argument("--num-classes", type=int, default=1000)
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--out", required=True)
     n = sub.add_parser("names")
     n.add_argument("--out", required=True)
     args = p.parse_args()
-    {"export": cmd_export, "check": cmd_check, "names": cmd_names}[args.cmd](args)
+    {"export": cmd_export, "check": cmd_check, "state": cmd_state, "names": cmd_names}[args.cmd](args)
 
 
 if __name__ == "__main__":

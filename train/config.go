@@ -32,7 +32,11 @@ type Config struct {
 	// memory bank needs. kNN memory still comes from all of Data.
 	TrainSubset int `yaml:"train_subset,omitempty"`
 
-	Arch  string  `yaml:"arch"`  // resnet18 | resnet34 | resnet50
+	Arch string `yaml:"arch"` // resnet18 | resnet34 | resnet50
+	// Init starts the encoder from torchvision-format weights (a file
+	// `contrastive export --format torchvision` or
+	// tools/export_torchvision.py writes) instead of a random init.
+	Init  string  `yaml:"init,omitempty"`
 	Stem  string  `yaml:"stem"`  // cifar | imagenet
 	Width float64 `yaml:"width"` // ResNet width multiplier
 

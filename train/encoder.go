@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"contrastive/augment"
 	"contrastive/checkpoint"
 	"contrastive/data"
 	"contrastive/eval"
@@ -64,6 +63,8 @@ const (
 // EvalConfig configures Evaluate.
 type EvalConfig struct {
 	Checkpoint  string
+	Init        string // torchvision-format weights instead of a run
+	Layer       string // layer1..layer4 or pool ("": pool)
 	Train, Test string
 	Kind        EvalKind
 	K           int
@@ -84,43 +85,56 @@ type EvalConfig struct {
 // train and test sets (normalised like the run's augmentation preset) and
 // classifies the test set with weighted kNN or a linear probe.
 func Evaluate(ec EvalConfig) (eval.Result, error) {
-	tr, err := data.Open(ec.Train, ec.Open)
+	res, err := EvaluateLayers(ec, []string{ec.Layer})
 	if err != nil {
 		return eval.Result{}, err
+	}
+	return res[0], nil
+}
+
+// EvaluateLayers is Evaluate for several layers (stage probes), their
+// features computed in one pass; results in the order of layers.
+func EvaluateLayers(ec EvalConfig, layers []string) ([]eval.Result, error) {
+	tr, err := data.Open(ec.Train, ec.Open)
+	if err != nil {
+		return nil, err
 	}
 	te, err := data.Open(ec.Test, ec.Open)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
 	if tr.NumClasses() == 0 || te.NumClasses() == 0 {
-		return eval.Result{}, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
+		return nil, fmt.Errorf("evaluation needs labelled data: %s has %d classes, %s has %d", ec.Train, tr.NumClasses(), ec.Test, te.NumClasses())
 	}
 	_, _, c := tr.Shape()
-	enc, cfg, err := LoadEncoder(ec.Checkpoint, c)
+	enc, err := Source{Checkpoint: ec.Checkpoint, Init: ec.Init}.Load(c)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
-	h, w, _ := tr.Shape()
 	size := ec.ImageSize
 	if size == 0 {
-		size = ImageSizeFor(cfg.ImageSize, h, w)
+		size = enc.EvalSize(tr)
 	}
-	mv, err := augment.Preset(cfg.AugmentPreset(), size, c)
+	prep := enc.Prep(size)
+	trf, trl, err := eval.FeaturesAtLayers(enc.ResNet, tr, ec.Batch, prep, layers)
 	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
-	prep := EvalPrep(size, mv.Mean, mv.Std)
-	trf, trl, err := eval.Features(enc, tr, ec.Batch, prep)
+	tef, tel, err := eval.FeaturesAtLayers(enc.ResNet, te, ec.Batch, prep, layers)
 	if err != nil {
-		return eval.Result{}, err
-	}
-	tef, tel, err := eval.Features(enc, te, ec.Batch, prep)
-	if err != nil {
-		return eval.Result{}, err
+		return nil, err
 	}
 	classes := max(tr.NumClasses(), te.NumClasses())
-	if ec.Kind == EvalLinear {
-		return eval.LinearProbe(trf, trl, tef, tel, eval.LinearConfig{NumClasses: classes, Epochs: ec.Epochs, Seed: ec.Seed})
+	out := make([]eval.Result, len(layers))
+	for i := range layers {
+		if ec.Kind == EvalLinear {
+			out[i], err = eval.LinearProbe(trf[i], trl, tef[i], tel, eval.LinearConfig{NumClasses: classes, Epochs: ec.Epochs, Seed: ec.Seed})
+		} else {
+			out[i], err = eval.KNN(trf[i], trl, tef[i], tel, eval.KNNConfig{K: ec.K, Temperature: float32(ec.Temperature), NumClasses: classes})
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return eval.KNN(trf, trl, tef, tel, eval.KNNConfig{K: ec.K, Temperature: float32(ec.Temperature), NumClasses: classes})
+	return out, nil
 }

@@ -180,8 +180,16 @@ func newRun(cfg Config, opt Options) (*run, error) {
 		if err := r.resume(); err != nil {
 			return nil, err
 		}
-	} else if err := r.initBank(); err != nil {
-		return nil, err
+	} else {
+		if cfg.Init != "" {
+			if err := InitEncoder(cfg.Init, r.method.Encoder()); err != nil {
+				return nil, err
+			}
+			syncTargets(r.method)
+		}
+		if err := r.initBank(); err != nil {
+			return nil, err
+		}
 	}
 	if err := safetensors.WriteFileAtomic(filepath.Join(cfg.Out, ConfigFile), cfg.Marshal()); err != nil {
 		return nil, err

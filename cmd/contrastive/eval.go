@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"contrastive/data"
 	"contrastive/train"
@@ -19,7 +20,9 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eval "+string(kind), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ec := train.EvalConfig{Kind: kind}
-	fs.StringVar(&ec.Checkpoint, "checkpoint", "", "run directory or checkpoint file (required)")
+	fs.StringVar(&ec.Checkpoint, "checkpoint", "", "run directory or checkpoint file")
+	fs.StringVar(&ec.Init, "init", "", "torchvision-format weights (safetensors) instead of a run: the supervised or exported baseline")
+	fs.StringVar(&ec.Layer, "layer", "pool", "features: layer1..layer4 (average-pooled stage output, the survey's res2-res5) or pool; a comma-separated list evaluates each from one feature pass")
 	fs.StringVar(&ec.Train, "train", "", "labelled training data PATH[:split] (required)")
 	fs.StringVar(&ec.Test, "test", "", "labelled test data PATH[:split] (required)")
 	fs.IntVar(&ec.K, "k", 200, "kNN neighbours")
@@ -34,8 +37,8 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
 	}
-	if ec.Checkpoint == "" || ec.Train == "" || ec.Test == "" {
-		fmt.Fprintln(stderr, "eval: --checkpoint, --train and --test are required")
+	if (ec.Checkpoint == "") == (ec.Init == "") || ec.Train == "" || ec.Test == "" {
+		fmt.Fprintln(stderr, "eval: --train, --test and one of --checkpoint/--init are required")
 		return 2
 	}
 	var err error
@@ -43,16 +46,37 @@ func runEval(kind train.EvalKind, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "eval: --max-memory:", err)
 		return 2
 	}
-	res, err := train.Evaluate(ec)
+	layers := strings.Split(ec.Layer, ",")
+	results, err := train.EvaluateLayers(ec, layers)
 	if err != nil {
 		fmt.Fprintln(stderr, "eval:", err)
 		return 1
 	}
 	if *jsonOut {
-		b, _ := json.Marshal(res)
+		var b []byte
+		if len(layers) == 1 {
+			b, _ = json.Marshal(results[0])
+		} else {
+			type row struct {
+				Layer string  `json:"layer"`
+				Top1  float64 `json:"top1"`
+				Top5  float64 `json:"top5"`
+			}
+			rows := make([]row, len(layers))
+			for i, r := range results {
+				rows[i] = row{layers[i], r.Top1, r.Top5}
+			}
+			b, _ = json.Marshal(rows)
+		}
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s: top-1 %.2f%%  top-5 %.2f%%\n", kind, 100*res.Top1, 100*res.Top5)
+	for i, res := range results {
+		layer := ""
+		if l := layers[i]; l != "" && l != "pool" {
+			layer = " (" + l + ")"
+		}
+		fmt.Fprintf(stdout, "%s%s: top-1 %.2f%%  top-5 %.2f%%\n", kind, layer, 100*res.Top1, 100*res.Top5)
+	}
 	return 0
 }

@@ -53,6 +53,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.MaxMemory, "max-memory", cfg.MaxMemory, "decoded pixels held in memory per dataset, e.g. 512MiB, 4GiB (default 4GiB); a larger image folder is decoded from disk on every access")
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", cfg.MaxPixels, "refuse images whose header claims more pixels (0: PIL's limit, 89478485)")
 	fs.StringVar(&cfg.Arch, "arch", cfg.Arch, "encoder: resnet18, resnet34, resnet50")
+	fs.StringVar(&cfg.Init, "init", cfg.Init, "start the encoder from torchvision-format weights (safetensors; see `contrastive export`)")
 	fs.StringVar(&cfg.Stem, "stem", cfg.Stem, "encoder stem: cifar (3x3 conv) or imagenet (7x7 conv + max pool)")
 	fs.Float64Var(&cfg.Width, "width", cfg.Width, "ResNet width multiplier (base width 64*w)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")

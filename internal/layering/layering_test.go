@@ -43,6 +43,10 @@ var layer = map[string]int{
 	"train":                7,
 	"videotrain":           7,
 	"internal/benchstep":   6,
+	"onnx/onnxpb":          0,
+	"export":               6,
+	"viz":                  4,
+	"tsne":                 2,
 	"cmd/contrastive":      9,
 }
 
