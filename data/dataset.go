@@ -91,6 +91,7 @@ type set struct {
 	classes []string
 	skipped []string
 	stream  *streamSource // non-nil: decode from disk on every access
+	paths   []string      // per-image path below the folder or archive root (folders only)
 }
 
 func (s *set) Name() string           { return s.name }
@@ -98,6 +99,16 @@ func (s *set) Len() int               { return s.n }
 func (s *set) Shape() (int, int, int) { return s.h, s.w, s.c }
 func (s *set) NumClasses() int        { return len(s.classes) }
 func (s *set) ClassNames() []string   { return s.classes }
+
+// Path is image i's slash-separated path below the dataset's folder or
+// archive root ("train/cat/1.png"), or "" for data without files (IDX,
+// CIFAR binaries, synthetic sets).
+func (s *set) Path(i int) string {
+	if i < 0 || i >= len(s.paths) {
+		return ""
+	}
+	return s.paths[i]
+}
 
 func (s *set) check(op string, i int) {
 	if i < 0 || i >= s.n {

@@ -345,6 +345,10 @@ func buildSet(name, root string, ents []*entry, lay layout, opt *OpenOptions, ca
 	}
 	s.n = len(ents)
 	s.c = 1
+	s.paths = make([]string, len(ents))
+	for i, e := range ents {
+		s.paths[i] = e.rel
+	}
 	var total int64
 	for _, e := range ents {
 		if !e.hdr.gray {
