@@ -32,6 +32,8 @@ var layer = map[string]int{
 	"checkpoint":           4,
 	"data":                 4,
 	"models":               5,
+	"detection/dataset":    4,
+	"detection":            6,
 	"methods":              6,
 	"eval":                 6,
 	"train":                7,
