@@ -1,6 +1,7 @@
 package detection
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 
@@ -391,4 +392,25 @@ func countNotIgnored(g []dataset.Box) int {
 		}
 	}
 	return n
+}
+
+// jsonNum rounds a percentage to 4 decimals; NaN (no ground truth) becomes
+// null, which JSON can carry.
+func jsonNum(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return math.Round(v*1e4) / 1e4
+}
+
+// MarshalJSON writes the APs in percent, null where undefined.
+func (c ClassAP) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"class": c.Class, "num_gt": c.NumGT, "ap50": jsonNum(c.AP50), "ap": jsonNum(c.AP), "ap75": jsonNum(c.AP75), "coco_ap50": jsonNum(c.CAP50)})
+}
+
+// MarshalJSON writes the means in percent (null where undefined), the
+// unit and the per-class values.
+func (r Result) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"ap50": jsonNum(r.AP50), "ap": jsonNum(r.AP), "ap75": jsonNum(r.AP75), "coco_ap50": jsonNum(r.CAP50),
+		"images": r.Images, "per_class": r.PerClass, "units": "percent"})
 }

@@ -82,6 +82,14 @@ func prepareOne(s *dataset.Sample, short int) (*Example, error) {
 	if s.W != 0 && s.H != 0 && (s.W != w || s.H != h) {
 		return nil, &dataset.FormatError{Path: s.Path, Msg: fmt.Sprintf("image is %d×%d, its annotation says %d×%d", w, h, s.W, s.H)}
 	}
+	return PrepareImage(s.Name, img, s.Boxes, short), nil
+}
+
+// PrepareImage is Prepare for one decoded image and its boxes (nil when
+// there are none, as for prediction).
+func PrepareImage(name string, img image.Image, boxes []dataset.Box, short int) *Example {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
 	src := augment.NewImage(h, w, 3)
 	rgba := image.NewNRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
@@ -93,12 +101,12 @@ func prepareOne(s *dataset.Sample, short int) (*Example, error) {
 	scale := float64(short) / float64(min(w, h))
 	nw, nh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
 	r := augment.Resize(src, augment.Size{H: nh, W: nw}, augment.Bilinear, true)
-	e := &Example{Name: s.Name, H: nh, W: nw, Pix: make([]uint8, nh*nw*3), OrigW: w, OrigH: h, OrigBoxes: s.Boxes,
+	e := &Example{Name: name, H: nh, W: nw, Pix: make([]uint8, nh*nw*3), OrigW: w, OrigH: h, OrigBoxes: boxes,
 		SX: float64(nw) / float64(w), SY: float64(nh) / float64(h)}
 	for i, v := range r.Pix {
 		e.Pix[i] = uint8(math.Round(float64(min(max(v, 0), 1)) * 255))
 	}
-	for _, bx := range s.Boxes {
+	for _, bx := range boxes {
 		nb := bx
 		nb.X0, nb.X1 = bx.X0*e.SX, bx.X1*e.SX
 		nb.Y0, nb.Y1 = bx.Y0*e.SY, bx.Y1*e.SY
@@ -106,7 +114,7 @@ func prepareOne(s *dataset.Sample, short int) (*Example, error) {
 			e.Boxes = append(e.Boxes, nb)
 		}
 	}
-	return e, nil
+	return e
 }
 
 // TrainAugment is the box-aware training augmentation: a random zoom
