@@ -230,9 +230,9 @@ func EvalInput(e *Example) *augment.Image {
 	return out
 }
 
-// Batch stacks images of one size into a normalised NHWC tensor; padding
-// pixels (value exactly 0 before normalisation is not distinguished) are
-// normalised like the rest.
+// Batch stacks images of one size into an NHWC tensor normalised with
+// mean and std ((v − mean)/std per channel); padding pixels (0) become
+// −mean/std like black pixels.
 func Batch(imgs []*augment.Image, mean, std []float32) *tensor.Tensor {
 	h, w := imgs[0].H, imgs[0].W
 	t := tensor.New(len(imgs), h, w, 3)
