@@ -252,11 +252,16 @@ func TestRealDatasets(t *testing.T) {
 		t.Skip("reads 60 MB of archives")
 	}
 	pf := sharedDataset(t, "pennfudan.tgz")
-	tr, err := Open(pf + ":train")
+	// One read of each archive, several splits.
+	src, err := openSource(pf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	te, err := Open(pf + ":test")
+	tr, err := openFrom(src, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := openFrom(src, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,10 +273,13 @@ func TestRealDatasets(t *testing.T) {
 	if te.Samples[0].Name != "FudanPed00035" {
 		t.Errorf("first test image %s, want FudanPed00035", te.Samples[0].Name)
 	}
-	bccd := sharedDataset(t, "bccd.tgz")
+	bccd, err := openSource(sharedDataset(t, "bccd.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for split, want := range map[string]int{"train": 205, "val": 87, "trainval": 292, "test": 72} {
-		d, err := Open(bccd + ":" + split)
+		d, err := openFrom(bccd, split)
 		if err != nil {
 			t.Fatal(err)
 		}
