@@ -13,6 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"contrastive/checkpoint"
+	"contrastive/detection"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/tensor"
 )
 
 // writeSquaresVOC writes a VOC folder of 64×64 noise images, each with
@@ -133,5 +139,52 @@ func TestDetectCLI(t *testing.T) {
 	}
 	if code := run([]string{"detect", "eval", "--checkpoint", out}, &so, &se); code != 2 {
 		t.Errorf("eval without --data: exit %d, want 2", code)
+	}
+}
+
+// TestDetectInit: --init loads torchvision-format weights (fc.* ignored)
+// into the backbone, and the detector saved after zero learning keeps
+// them; weights of another architecture are an error naming the tensors.
+func TestDetectInit(t *testing.T) {
+	dir := t.TempDir()
+	voc := filepath.Join(dir, "voc")
+	writeSquaresVOC(t, voc, 8, 0)
+	bb := models.MustResNet(models.Config{Arch: "resnet18", Width: 0.125}, rand.New(rand.NewPCG(5, 5)))
+	state := nn.State(bb)
+	fc := tensor.New(10, 64)
+	fc.Fill(0.5)
+	init := filepath.Join(dir, "init.safetensors")
+	if err := checkpoint.SaveModel(init, append(checkpoint.Entries(state), checkpoint.Entry{Name: "fc.weight", F32: fc}), nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	var so, se bytes.Buffer
+	args := []string{"detect", "train", "--train", voc + ":train", "--init", init, "--width", "0.125", "--size", "64", "--neck-width", "8", "--head-width", "8",
+		"--max-steps", "1", "--lr", "1e-12", "--batch-size", "4", "--bn", "frozen", "--out", out}
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("detect train --init: exit %d\n%s", code, se.String())
+	}
+	m, meta, err := detection.Load(filepath.Join(out, detectorFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !meta.FrozenBN || !strings.HasPrefix(meta.Init, "init ") {
+		t.Errorf("meta %+v", meta)
+	}
+	got := nn.State(m.Backbone)
+	for i, e := range state {
+		if e.F32 == nil {
+			continue
+		}
+		for j, v := range e.F32.Data {
+			if d := math.Abs(float64(got[i].F32.Data[j] - v)); d > 1e-6 {
+				t.Fatalf("%s[%d] = %v after 1 step at lr 1e-12, want the --init value %v", e.Name, j, got[i].F32.Data[j], v)
+			}
+		}
+	}
+	se.Reset()
+	args[7] = "0.25" // --width 0.25: shapes differ
+	if code := run(args, &so, &se); code != 1 || !strings.Contains(se.String(), "conv1.weight") {
+		t.Errorf("mismatched --init: exit %d, %s", code, se.String())
 	}
 }
