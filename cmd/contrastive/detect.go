@@ -141,7 +141,7 @@ func detectTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, err)
 	}
-	fmt.Fprintf(stderr, "detect train: %d images, %d boxes, classes %v; backbone %s (%s, bn %s); prepared in %.1fs\n",
+	fmt.Fprintf(stderr, "detect train: %d images, %d boxes, classes %v; backbone: %s (%s, bn %s); prepared in %.1fs\n",
 		len(ex), trainSet.NumBoxes(), trainSet.Classes, initDesc, bb.Config().Arch+"/"+bb.Config().Stem, map[bool]string{true: "frozen", false: "train"}[frozen], time.Since(t0).Seconds())
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fail(1, err)
