@@ -37,8 +37,8 @@ func (e *Example) float() *augment.Image {
 }
 
 // Prepare decodes every sample of ds (in parallel) and resizes it so that
-// its short side is short pixels (bilinear, antialiased), scaling the boxes
-// alike. Boxes with no area are dropped from the training boxes.
+// its short side is short pixels (bilinear, antialiased; the long side is
+// capped at 4·short), scaling the boxes alike. Boxes with no area are dropped from the training boxes.
 func Prepare(ds *dataset.Dataset, short, workers int) ([]*Example, error) {
 	if short < Stride {
 		return nil, fmt.Errorf("detection: short side %d, want ≥ %d", short, Stride)
@@ -98,7 +98,9 @@ func PrepareImage(name string, img image.Image, boxes []dataset.Box, short int) 
 			src.Pix[i*3+c] = float32(rgba.Pix[i*4+c]) / 255
 		}
 	}
-	scale := float64(short) / float64(min(w, h))
+	// Short side to short pixels, but the long side at most 4·short (a
+	// strip-shaped image must not become huge).
+	scale := math.Min(float64(short)/float64(min(w, h)), 4*float64(short)/float64(max(w, h)))
 	nw, nh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
 	r := augment.Resize(src, augment.Size{H: nh, W: nw}, augment.Bilinear, true)
 	e := &Example{Name: name, H: nh, W: nw, Pix: make([]uint8, nh*nw*3), OrigW: w, OrigH: h, OrigBoxes: boxes,
