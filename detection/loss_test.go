@@ -1,6 +1,7 @@
 package detection
 
 import (
+	"image"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -171,5 +172,20 @@ func TestAugmentKeepsBoxes(t *testing.T) {
 	}
 	if kept < 150 {
 		t.Errorf("only %d boxes kept in 200 draws: the crop should keep boxes that fit", kept)
+	}
+}
+
+// TestPrepareImage: the short side goes to the requested length and boxes
+// scale with it; a strip-shaped image is capped at 4× that on its long
+// side.
+func TestPrepareImage(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 40, 20))
+	e := PrepareImage("a", img, []dataset.Box{{X0: 10, Y0: 5, X1: 20, Y1: 15}}, 10)
+	if e.W != 20 || e.H != 10 || e.SX != 0.5 || e.Boxes[0] != (dataset.Box{X0: 5, Y0: 2.5, X1: 10, Y1: 7.5}) || e.OrigBoxes[0].X1 != 20 {
+		t.Errorf("prepared %dx%d, scale %v, boxes %+v", e.W, e.H, e.SX, e.Boxes)
+	}
+	strip := PrepareImage("b", image.NewGray(image.Rect(0, 0, 1000, 2)), nil, 8)
+	if strip.W != 32 || strip.H != 1 {
+		t.Errorf("strip prepared as %dx%d, want 32x1", strip.W, strip.H)
 	}
 }
