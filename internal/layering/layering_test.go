@@ -38,6 +38,8 @@ var layer = map[string]int{
 	"video":                4,
 	"models":               5,
 	"videomodels":          5,
+	"detection/dataset":    4,
+	"detection":            6,
 	"methods":              6,
 	"eval":                 6,
 	"train":                7,
