@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"contrastive/augment"
@@ -65,18 +66,14 @@ func New(cfg Config) (*Server, error) {
 	if d := cfg.Embedder.Dim(); d != cfg.Index.D {
 		return nil, fmt.Errorf("serve: the index %s holds %d-dimensional vectors, the encoder gives %d (was the index made from another checkpoint or layer?)", cfg.Index.Dir, cfg.Index.D, d)
 	}
-	lim := cfg.Limits
-	def := DefaultLimits()
-	for _, f := range []struct{ v *int64; d int64 }{{&lim.MaxBytes, def.MaxBytes}, {&lim.MaxPixels, def.MaxPixels}} {
-		if *f.v <= 0 {
-			*f.v = f.d
-		}
-	}
-	for _, f := range []struct{ v *int; d int }{{&lim.MaxK, def.MaxK}, {&lim.MaxSize, def.MaxSize}, {&lim.MaxEmbeds, def.MaxEmbeds}, {&lim.MaxSearches, def.MaxSearches}, {&lim.MaxBatch, def.MaxBatch}} {
-		if *f.v <= 0 {
-			*f.v = f.d
-		}
-	}
+	lim, def := cfg.Limits, DefaultLimits()
+	orDefault(&lim.MaxBytes, def.MaxBytes)
+	orDefault(&lim.MaxPixels, def.MaxPixels)
+	orDefault(&lim.MaxK, def.MaxK)
+	orDefault(&lim.MaxSize, def.MaxSize)
+	orDefault(&lim.MaxEmbeds, def.MaxEmbeds)
+	orDefault(&lim.MaxSearches, def.MaxSearches)
+	orDefault(&lim.MaxBatch, def.MaxBatch)
 	s := &Server{ix: cfg.Index, emb: cfg.Embedder, images: cfg.Images, lim: lim, model: cfg.Model, metrics: newMetrics(),
 		embedLim: make(limiter, lim.MaxEmbeds), searchLim: make(limiter, lim.MaxSearches+lim.MaxEmbeds)}
 	seen := map[string]bool{}
@@ -99,6 +96,13 @@ func New(cfg Config) (*Server, error) {
 	s.searchQ = newBatcher(lim.MaxSearches+lim.MaxEmbeds, lim.MaxBatch, s.searchBatch, func(n int) { s.metrics.batch("search", n) })
 	s.routes()
 	return s, nil
+}
+
+// orDefault sets *v to def unless it is positive.
+func orDefault[T int | int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Close stops the batching goroutines; call it after the HTTP server has
@@ -137,6 +141,19 @@ func (s *Server) routes() {
 		http.StripPrefix("/static", files).ServeHTTP(w, r)
 	})
 	handle("/", "other", func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := s.mux.Handler(probe); pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, errorf(http.StatusMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+			return
+		}
 		writeError(w, errorf(http.StatusNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
 }
