@@ -139,6 +139,9 @@ func readArchive(name string, paths []string, maxMemory int64) (*memImages, erro
 			continue
 		}
 		member := strings.TrimPrefix(path.Clean(hdr.Name), "./")
+		if !filepath.IsLocal(filepath.FromSlash(member)) {
+			continue // "../x", "/x": outside the archive's root
+		}
 		key := ""
 		switch {
 		case want[member]:
