@@ -2,11 +2,14 @@ package serve
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -164,4 +167,24 @@ func readArchive(name string, paths []string, maxMemory int64) (*memImages, erro
 		m.members[key] = b
 	}
 	return m, nil
+}
+
+// ImageSide is the shorter side of the image at p, or 0 when it cannot be
+// read.
+func ImageSide(im Images, p string) int {
+	b, err := im.ReadImage(p)
+	if err != nil {
+		return 0
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return 0
+	}
+	return min(cfg.Width, cfg.Height)
+}
+
+// ImageType is the Content-Type of an encoded image by its first bytes
+// (application/octet-stream when it is not one).
+func ImageType(b []byte) string {
+	return http.DetectContentType(b)
 }

@@ -36,6 +36,7 @@ var layer = map[string]int{
 	"eval":                 6,
 	"train":                7,
 	"internal/benchstep":   6,
+	"serve":                8,
 	"cmd/contrastive":      9,
 }
 
