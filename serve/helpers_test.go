@@ -130,7 +130,7 @@ func newFixture(t *testing.T, n int, lim Limits, tsne bool) *fixture {
 		if err := os.WriteFile(filepath.Join(f.root, rel), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Add(meanVec(toImage(img, 3)), index.Entry{Path: filepath.ToSlash(rel), Label: label}); err != nil {
+		if err := w.Add(meanVec(ToImage(img, 3)), index.Entry{Path: filepath.ToSlash(rel), Label: label}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -139,11 +139,11 @@ func (m *Model) Embed(imgs []*augment.Image) ([][]float32, error) {
 	return out, nil
 }
 
-// toImage converts a decoded image to the engine's HWC float form with c
+// ToImage converts a decoded image to the engine's HWC float form with c
 // channels as the data package does: colour images keep their
 // non-premultiplied RGB and drop alpha (PIL's convert("RGB")), gray is Go's
 // luma (color.GrayModel) when the encoder takes one channel.
-func toImage(src image.Image, c int) *augment.Image {
+func ToImage(src image.Image, c int) *augment.Image {
 	b := src.Bounds()
 	h, w := b.Dy(), b.Dx()
 	img := augment.NewImage(h, w, c)

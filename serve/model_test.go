@@ -123,8 +123,8 @@ func TestModelMatchesFeatures(t *testing.T) {
 
 func TestToImage(t *testing.T) {
 	src := colourImage(2, 5, 6, 4)
-	rgb := toImage(src, 3)
-	gray := toImage(src, 1)
+	rgb := ToImage(src, 3)
+	gray := ToImage(src, 1)
 	c := src.NRGBAAt(1, 0)
 	if rgb.H != 4 || rgb.W != 6 || rgb.Pix[3] != float32(c.R)/255 || rgb.Pix[4] != float32(c.G)/255 || rgb.Pix[5] != float32(c.B)/255 {
 		t.Fatalf("rgb pixel (0,1) %v, want %v", rgb.Pix[3:6], c)
@@ -134,10 +134,10 @@ func TestToImage(t *testing.T) {
 		t.Fatalf("gray pixel %g, want %g", gray.Pix[1], wantGray)
 	}
 	// A JPEG decodes to YCbCr: the same colour within JPEG's error.
-	if out := toImage(toYCbCrRoundTrip(t, src), 3); math.Abs(float64(out.Pix[3*5]-rgb.Pix[3*5])) > 8.0/255 || math.Abs(float64(out.Pix[3*5+1]-rgb.Pix[3*5+1])) > 8.0/255 {
+	if out := ToImage(toYCbCrRoundTrip(t, src), 3); math.Abs(float64(out.Pix[3*5]-rgb.Pix[3*5])) > 8.0/255 || math.Abs(float64(out.Pix[3*5+1]-rgb.Pix[3*5+1])) > 8.0/255 {
 		t.Fatalf("YCbCr source: %v, NRGBA source %v", out.Pix[15:18], rgb.Pix[15:18])
 	}
-	if out := toImage(toRGBA(src), 3); out.Pix[3] != rgb.Pix[3] || out.Pix[5] != rgb.Pix[5] {
+	if out := ToImage(toRGBA(src), 3); out.Pix[3] != rgb.Pix[3] || out.Pix[5] != rgb.Pix[5] {
 		t.Fatalf("RGBA source: %v, NRGBA source %v", out.Pix[3:6], rgb.Pix[3:6])
 	}
 }

@@ -196,7 +196,7 @@ func (s *Server) embedUpload(w http.ResponseWriter, r *http.Request) ([]float32,
 	if herr != nil {
 		return nil, herr
 	}
-	vec, err := s.embedQ.do(r.Context(), toImage(img, s.emb.Channels()))
+	vec, err := s.embedQ.do(r.Context(), ToImage(img, s.emb.Channels()))
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, "embedding: %v", err)
 	}
@@ -330,7 +330,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusInternalServerError, "row %d (%s): %s", row, s.ix.Entries[row].Path, herr.msg))
 		return
 	}
-	out := toImage(img, 3)
+	out := ToImage(img, 3)
 	if size > 0 {
 		h, wd := size, size
 		if out.W > out.H {

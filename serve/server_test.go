@@ -86,7 +86,7 @@ func TestSearchByUpload(t *testing.T) {
 	f := newFixture(t, 40, Limits{}, false)
 	const q = 17
 	img, _, _ := image.Decode(bytes.NewReader(f.pngs[q]))
-	want := bruteForce(f, meanVec(toImage(img, 3)), -1)
+	want := bruteForce(f, meanVec(ToImage(img, 3)), -1)
 	mp, mpType := multipartBody(t, "image", f.pngs[q])
 	for _, c := range []struct {
 		name, ct string
