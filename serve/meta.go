@@ -10,17 +10,19 @@ import (
 	"strings"
 )
 
-// MetaFile, when an index directory holds it, records how the index was
-// made: {"data": "PATH[:split]", "checkpoint": "RUN", "image_size": N}.
-// `serve` takes its --images, --checkpoint and --image-size defaults from
-// it; every field is optional.
-const MetaFile = "index.json"
+// MetaFile, when an index directory holds it, records how `contrastive
+// embed` made the index: {"checkpoint": RUN, "data": "PATH[:split]",
+// "layer": "pool", "size": N, ...}. `serve` takes its --checkpoint,
+// --images and --image-size defaults from it; every field is optional.
+const MetaFile = "embed.json"
 
-// Meta is the content of MetaFile.
+// Meta is the part of MetaFile that serve reads.
 type Meta struct {
-	Data       string `json:"data"`
-	Checkpoint string `json:"checkpoint"`
-	ImageSize  int    `json:"image_size"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Init       string `json:"init,omitempty"` // torchvision-format weights instead of a run
+	Data       string `json:"data,omitempty"`
+	Layer      string `json:"layer,omitempty"` // "pool" (or ""): the encoder's pooled features
+	Size       int    `json:"size,omitempty"`  // side of the encoder's input
 }
 
 // ReadMeta reads dir's MetaFile; a missing file is an empty Meta.

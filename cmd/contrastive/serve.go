@@ -55,14 +55,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		*run = meta.Checkpoint
 	}
 	if *run == "" {
-		fmt.Fprintf(stderr, "serve: --checkpoint is required (%s has no %s naming it)\n", *dir, serve.MetaFile)
+		fmt.Fprintf(stderr, "serve: --checkpoint is required (%s has no %s naming a run)\n", *dir, serve.MetaFile)
 		return 2
 	}
 	if *images == "" && meta.Data != "" {
 		*images = serve.DataPath(meta.Data)
 	}
 	if *size == 0 {
-		*size = meta.ImageSize
+		*size = meta.Size
+	}
+	if meta.Layer != "" && meta.Layer != "pool" {
+		fmt.Fprintf(stderr, "serve: %s was embedded at --layer %s; serve embeds uploads with the encoder's pooled features (--layer pool) only\n", *dir, meta.Layer)
+		return 1
 	}
 	ix, err := index.Open(*dir)
 	if err != nil {

@@ -153,7 +153,7 @@ func TestServeCommandErrors(t *testing.T) {
 	}{
 		{[]string{"serve"}, 2, "--index is required"},
 		{[]string{"serve", "--index", tmp, "extra"}, 2, "no arguments"},
-		{[]string{"serve", "--index", tmp}, 2, "--checkpoint is required"},
+		{[]string{"serve", "--index", filepath.Join(tmp, "empty")}, 2, "--checkpoint is required"},
 		{[]string{"serve", "--index", filepath.Join(tmp, "none"), "--checkpoint", tmp}, 1, "no such file"},
 		{[]string{"serve", "load"}, 2, "--image is required"},
 		{[]string{"serve", "load", "--image", "/nonexistent.png"}, 1, "no such file"},
@@ -161,6 +161,18 @@ func TestServeCommandErrors(t *testing.T) {
 		var out, errb bytes.Buffer
 		if rc := run(c.args, &out, &errb); rc != c.rc || !strings.Contains(errb.String(), c.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d with %q", c.args, rc, errb.String(), c.rc, c.msg)
+		}
+	}
+	layered := filepath.Join(tmp, "layered")
+	os.MkdirAll(layered, 0o755)
+	os.WriteFile(filepath.Join(layered, serve.MetaFile), []byte(`{"checkpoint": "run", "layer": "layer3", "size": 32}`), 0o644)
+	os.WriteFile(filepath.Join(tmp, serve.MetaFile), []byte(`{"data": "x"`), 0o644)
+	for _, c := range []struct {
+		dir, msg string
+	}{{layered, "--layer layer3"}, {tmp, "unexpected end of JSON"}} {
+		var out, errb bytes.Buffer
+		if rc := run([]string{"serve", "--index", c.dir}, &out, &errb); rc != 1 || !strings.Contains(errb.String(), c.msg) {
+			t.Errorf("serve --index %s: exit %d, %q; want 1 with %q", c.dir, rc, errb.String(), c.msg)
 		}
 	}
 	img := filepath.Join(tmp, "x.png")
