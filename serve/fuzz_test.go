@@ -34,7 +34,7 @@ func FuzzRequest(f *testing.F) {
 	fw.Write(pngB)
 	mw.Close()
 	for _, seed := range []struct {
-		body        []byte
+		body         []byte
 		ct, rawQuery string
 	}{
 		{pngB, "image/png", "k=3"},
