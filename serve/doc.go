@@ -7,7 +7,7 @@
 //	POST /v1/embed               an image → {"dim", "vector"} (unit length)
 //	POST /v1/search?k=10         an image → {"results": [{"row", "score", "path", "label"}, ...]}, best first
 //	GET|POST /v1/search?row=N&k= the same from an index row (the row itself left out)
-//	GET  /v1/images/{row}?size=N the row's image, its longer side resized to N pixels on request
+//	GET  /v1/images/{row}?size=N the row's image; with size, shrunk so that its longer side is at most N
 //	GET  /v1/info                index size, dimension, labels, whether a t-SNE map is present
 //	GET  /v1/tsne                the map's points (404 without one)
 //	GET  /healthz                liveness

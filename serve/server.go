@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io/fs"
 	"net"
@@ -320,7 +321,8 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	ct := http.DetectContentType(b)
-	if size == 0 && (ct == "image/png" || ct == "image/jpeg" || ct == "image/gif" || ct == "image/webp") {
+	webImage := ct == "image/png" || ct == "image/jpeg" || ct == "image/gif" || ct == "image/webp"
+	if webImage && (size == 0 || fitsIn(b, size)) {
 		w.Header().Set("Content-Type", ct)
 		w.Write(b)
 		return
@@ -331,7 +333,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := ToImage(img, 3)
-	if size > 0 {
+	if size > 0 && max(out.W, out.H) > size {
 		h, wd := size, size
 		if out.W > out.H {
 			h = max(1, int(float64(size)*float64(out.H)/float64(out.W)+0.5))
@@ -347,6 +349,12 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Write(buf.Bytes())
+}
+
+// fitsIn reports whether an encoded image's longer side is at most size.
+func fitsIn(b []byte, size int) bool {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	return err == nil && max(cfg.Width, cfg.Height) <= size
 }
 
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {

@@ -194,7 +194,7 @@ func TestImages(t *testing.T) {
 	}
 	for _, c := range []struct {
 		size, w, h int
-	}{{48, 48, 32}, {12, 12, 8}, {7, 7, 5}} {
+	}{{48, 24, 16}, {24, 24, 16}, {12, 12, 8}, {7, 7, 5}} {
 		resp := f.do(t, "GET", "/v1/images/4?size="+itoa(c.size), "", nil)
 		img, err := png.Decode(resp.Body)
 		if err != nil || img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
