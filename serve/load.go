@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,10 @@ type LoadStats struct {
 	P50ms       float64 `json:"p50_ms"`
 	P99ms       float64 `json:"p99_ms"`
 	Concurrency int     `json:"concurrency"`
+	// CPUms is the server's CPU time per request (its
+	// process_cpu_seconds_total over the phase), 0 when it does not say:
+	// on a shared machine, the cost that wall-clock rates hide.
+	CPUms float64 `json:"server_cpu_ms_per_request,omitempty"`
 }
 
 // checkLoopback refuses a load test against anything but this machine.
@@ -100,14 +105,38 @@ func LoadTest(ctx context.Context, cfg LoadConfig) ([]LoadStats, error) {
 	}
 	var out []LoadStats
 	for _, p := range phases {
+		cpu0, ok0 := serverCPU(client, base)
 		st, err := loadPhase(ctx, client, cfg, p.req)
 		if err != nil {
 			return out, fmt.Errorf("load test: %s: %w", p.name, err)
+		}
+		if cpu1, ok1 := serverCPU(client, base); ok0 && ok1 && st.Requests > 0 {
+			st.CPUms = 1000 * (cpu1 - cpu0) / float64(st.Requests)
 		}
 		st.Phase = p.name
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// serverCPU reads process_cpu_seconds_total from the server's /metrics.
+func serverCPU(client *http.Client, base string) (float64, bool) {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }
 
 func upload(ctx context.Context, u string, cfg LoadConfig) (*http.Request, error) {

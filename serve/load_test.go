@@ -31,7 +31,7 @@ func TestLoadTest(t *testing.T) {
 		t.Fatalf("%d phases", len(stats))
 	}
 	for _, s := range stats {
-		if s.Requests != 40 || s.Errors != 0 || s.PerSecond <= 0 || s.P50ms <= 0 || s.P99ms < s.P50ms {
+		if s.Requests != 40 || s.Errors != 0 || s.PerSecond <= 0 || s.P50ms <= 0 || s.P99ms < s.P50ms || s.CPUms <= 0 {
 			t.Errorf("%+v", s)
 		}
 	}

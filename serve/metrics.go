@@ -127,6 +127,11 @@ func (m *metrics) write(w io.Writer, vectors, dim int) {
 	fmt.Fprintln(w, "# HELP contrastive_index_dimension Dimension of the index's vectors.")
 	fmt.Fprintln(w, "# TYPE contrastive_index_dimension gauge")
 	fmt.Fprintf(w, "contrastive_index_dimension %d\n", dim)
+	if cpu, ok := processCPU(); ok {
+		fmt.Fprintln(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.")
+		fmt.Fprintln(w, "# TYPE process_cpu_seconds_total counter")
+		fmt.Fprintf(w, "process_cpu_seconds_total %s\n", strconv.FormatFloat(cpu, 'f', 6, 64))
+	}
 }
 
 func writeHists(w io.Writer, name, help, label string, bounds []float64, hs map[string]*histogram) {

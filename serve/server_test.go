@@ -337,7 +337,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 		`contrastive_batch_size_count{queue="search"} 2`,
 		`contrastive_batch_size_bucket{queue="embed",le="1"} 1`,
 		"# TYPE contrastive_http_request_duration_seconds histogram",
-		"contrastive_index_vectors 12\n", "contrastive_index_dimension 4\n",
+		"contrastive_index_vectors 12\n", "contrastive_index_dimension 4\n", "process_cpu_seconds_total ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q:\n%s", want, text)

@@ -169,9 +169,9 @@ func runServeLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(out))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%-16s %9s %7s %10s %9s %9s\n", "phase", "requests", "errors", "req/s", "p50 ms", "p99 ms")
+	fmt.Fprintf(stdout, "%-16s %9s %7s %10s %9s %9s %14s\n", "phase", "requests", "errors", "req/s", "p50 ms", "p99 ms", "server CPU ms")
 	for _, s := range stats {
-		fmt.Fprintf(stdout, "%-16s %9d %7d %10.1f %9.2f %9.2f\n", s.Phase, s.Requests, s.Errors, s.PerSecond, s.P50ms, s.P99ms)
+		fmt.Fprintf(stdout, "%-16s %9d %7d %10.1f %9.2f %9.2f %14.2f\n", s.Phase, s.Requests, s.Errors, s.PerSecond, s.P50ms, s.P99ms, s.CPUms)
 	}
 	return 0
 }
