@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"contrastive/data"
 )
 
 // ErrNoImage is returned for an index path that the image source does not
@@ -36,7 +40,20 @@ type Images interface {
 // maxMemory bytes in all). A path in index.csv may name a member either
 // exactly or below the archive's top folder ("cifar10/test/cat/1.png" is
 // found as "test/cat/1.png"), as the data package strips that folder.
+//
+// An index of a dataset whose images have no file names (the embedded
+// MNIST, CIFAR binaries) records "NAME#i", NAME being the dataset reference
+// with its split: when ref names that dataset, image i is read from it and
+// sent as PNG.
 func OpenImages(ref string, paths []string, maxMemory int64) (Images, error) {
+	if name := datasetName(ref); len(paths) > 0 && strings.HasPrefix(paths[0], name+"#") {
+		ds, err := data.Open(ref, data.OpenOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("images: %w", err)
+		}
+		return &datasetImages{ds: ds, name: name}, nil
+	}
+	ref = DataPath(ref)
 	st, err := os.Stat(ref)
 	if err != nil {
 		return nil, fmt.Errorf("images: %w", err)
@@ -53,6 +70,40 @@ func OpenImages(ref string, paths []string, maxMemory int64) (Images, error) {
 		return nil, fmt.Errorf("images: %s is neither a folder nor a .tar, .tgz or .tar.gz archive", ref)
 	}
 	return readArchive(ref, paths, maxMemory)
+}
+
+// datasetName is a dataset reference with its split made explicit, as
+// data.Dataset.Name spells it.
+func datasetName(ref string) string {
+	if DataPath(ref) != ref {
+		return ref
+	}
+	return ref + ":train"
+}
+
+// datasetImages serves image i of a dataset for the path "NAME#i".
+type datasetImages struct {
+	ds   data.Dataset
+	name string
+}
+
+func (d *datasetImages) String() string { return d.name }
+
+func (d *datasetImages) ReadImage(p string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(p, d.name+"#")
+	i, err := strconv.Atoi(rest)
+	if !ok || err != nil || i < 0 || i >= d.ds.Len() || strconv.Itoa(i) != rest {
+		return nil, fmt.Errorf("%s: %q is not an image of it: %w", d.name, p, ErrNoImage)
+	}
+	img, err := d.ds.Image(i)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, toNRGBA(img)); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // dirImages opens index paths beneath a folder through os.Root, which

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -117,5 +120,41 @@ func TestArchiveImages(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "y.zip"), []byte("PK"), 0o644)
 	if _, err := OpenImages(filepath.Join(dir, "y.zip"), nil, 1); err == nil {
 		t.Error("a zip file: no error")
+	}
+}
+
+func TestDatasetImages(t *testing.T) {
+	root := t.TempDir()
+	var want [][]byte
+	for i, class := range []string{"a", "a", "b"} {
+		os.MkdirAll(filepath.Join(root, "test", class), 0o755)
+		b := encodePNG(t, colourImage(i, 3, 8, 6))
+		want = append(want, b)
+		os.WriteFile(filepath.Join(root, "test", class, string(rune('0'+i))+".png"), b, 0o644)
+	}
+	ref := root + ":test"
+	im, err := OpenImages(ref, []string{ref + "#0", ref + "#1", ref + "#2"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		b, err := im.ReadImage(ref + "#" + strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := png.Decode(bytes.NewReader(b))
+		orig, _ := png.Decode(bytes.NewReader(w))
+		if got.Bounds() != orig.Bounds() || color.NRGBAModel.Convert(got.At(3, 1)) != color.NRGBAModel.Convert(orig.At(3, 1)) {
+			t.Fatalf("image %d: %v %v, want %v %v", i, got.Bounds(), got.At(3, 1), orig.Bounds(), orig.At(3, 1))
+		}
+	}
+	for _, p := range []string{ref + "#3", ref + "#-1", ref + "#01", ref + "#x", root + ":train#0", "#0", ref} {
+		if _, err := im.ReadImage(p); !errors.Is(err, ErrNoImage) {
+			t.Errorf("ReadImage(%q): %v, want ErrNoImage", p, err)
+		}
+	}
+	// A plain folder reference does not take NAME#i paths of another split.
+	if _, err := OpenImages(root, []string{ref + "#0"}, 0); err != nil {
+		t.Fatalf("folder: %v", err)
 	}
 }

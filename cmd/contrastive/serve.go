@@ -29,7 +29,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("index", "", "index directory (embeddings.npy + index.csv) (required)")
 	run := fs.String("checkpoint", "", "run directory or checkpoint file of the encoder that made the index (default: the index's "+serve.MetaFile+")")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	images := fs.String("images", "", "folder or .tar/.tgz archive the index's paths are relative to (default: the data recorded in the index's "+serve.MetaFile+")")
+	images := fs.String("images", "", "folder or .tar/.tgz archive the index's paths are relative to, or the dataset PATH[:split] of an index whose paths are NAME#i (default: the data recorded in the index's "+serve.MetaFile+")")
 	tsne := fs.String("tsne", "", "t-SNE map CSV (row,x,y,label) (default: "+serve.TSNEFile+" in the index directory when present)")
 	size := fs.Int("image-size", 0, "side of the encoder's input (default: the index's "+serve.MetaFile+", else the first indexed image's shorter side)")
 	imagesMem := fs.Int64("images-memory", 2048, "MiB of archive members held in memory at most")
@@ -58,8 +58,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "serve: --checkpoint is required (%s has no %s naming a run)\n", *dir, serve.MetaFile)
 		return 2
 	}
-	if *images == "" && meta.Data != "" {
-		*images = serve.DataPath(meta.Data)
+	if *images == "" {
+		*images = meta.Data
 	}
 	if *size == 0 {
 		*size = meta.Size
