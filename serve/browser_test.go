@@ -56,7 +56,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1180, 860), chromedp.DisableGPU)
+		chromedp.WindowSize(1180, 1000), chromedp.DisableGPU)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
