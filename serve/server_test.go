@@ -424,9 +424,17 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	<-f.emb.entered
 	cancel() // as SIGTERM does: stop accepting, finish what is running
-	time.Sleep(50 * time.Millisecond)
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		t.Fatal("the server still accepts connections while shutting down")
+	closed := false
+	for deadline := time.Now().Add(10 * time.Second); !closed && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		if err != nil {
+			closed = true
+		} else {
+			c.Close()
+		}
+	}
+	if !closed {
+		t.Fatal("the server still accepts connections 10 s after the shutdown began")
 	}
 	select {
 	case err := <-ran:
