@@ -162,8 +162,6 @@ func rowImage(ds data.Dataset, row int, stderr io.Writer) *augment.Image {
 	return img
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // readImage decodes a PNG or JPEG file into channels (1: luma, 3: RGB)
 // with values in [0, 1].
 func readImage(path string, channels int) (*augment.Image, error) {

@@ -49,6 +49,7 @@ var layer = map[string]int{
 	"export":               6,
 	"viz":                  4,
 	"tsne":                 2,
+	"serve":                8,
 	"cmd/contrastive":      9,
 }
 
