@@ -65,6 +65,12 @@ func Create(dir string, dim int, normalize bool) (*Writer, error) {
 		emb.Abort()
 		return nil, fmt.Errorf("index: %w", err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		emb.Abort()
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("index: %w", err)
+	}
 	w := &Writer{dir: dir, dim: dim, normalize: normalize, emb: emb, rowsTmp: f, csv: csv.NewWriter(f)}
 	if err := w.csv.Write([]string{"row", "path", "label"}); err != nil {
 		w.Abort()

@@ -27,6 +27,11 @@ func TestWriteOpenSearch(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{EmbeddingsFile, RowsFile} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != 0o644 {
+			t.Fatalf("%s: mode %v (%v), want 0644", name, st.Mode().Perm(), err)
+		}
+	}
 	ix, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)

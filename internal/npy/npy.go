@@ -62,6 +62,13 @@ func Create(path string, cols int) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npy: %w", err)
 	}
+	// CreateTemp makes the file private (0600); the array is an ordinary
+	// output file, readable like any other the program writes.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("npy: %w", err)
+	}
 	w := &Writer{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 1<<20), cols: cols}
 	if _, err := w.w.Write(header(0, cols)); err != nil {
 		w.Abort()
