@@ -125,28 +125,27 @@ func (m *MetricsLog) Close() error {
 
 // ReadMetrics reads every record of a metrics.jsonl file.
 func ReadMetrics(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	// Records are appended a line at a time; a process killed in the middle
+	// of a write (SIGKILL, power loss) leaves a last line without its
+	// newline. That torn line is dropped, not an error: the resumed run
+	// logs those steps again.
+	if i := bytes.LastIndexByte(b, '\n'); i < len(b)-1 {
+		b = b[:i+1]
+	}
 	var out []Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(sc.Bytes()) == 0 {
+	for line, text := range bytes.Split(b, []byte{'\n'}) {
+		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
 		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		if err := json.Unmarshal(text, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
 		}
 		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
 }

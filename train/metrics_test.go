@@ -3,6 +3,7 @@ package train
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,33 @@ func TestReadProcessStats(t *testing.T) {
 	}
 	if _, err := os.Stat("/proc/self/statm"); err == nil && (ps.RSSBytes < 1<<20 || ps.OpenFDs < 3) {
 		t.Fatalf("process stats %+v: on Linux want RSS >= 1 MiB and >= 3 open files", ps)
+	}
+}
+
+// A run killed while appending a record leaves a torn last line; resuming
+// must drop it (found by the soak run: every resume after such a kill
+// failed with "unexpected end of JSON input").
+func TestMetricsTornLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics.jsonl")
+	good := "{\"step\":10,\"loss\":1.5}\n{\"step\":20,\"loss\":1.25}\n"
+	if err := os.WriteFile(path, []byte(good+"{\"step\":30,\"lo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadMetrics(path)
+	if err != nil || len(recs) != 2 || recs[1].Step != 20 || recs[1].Loss != 1.25 {
+		t.Fatalf("ReadMetrics of a torn file: %+v, %v; want the two whole records", recs, err)
+	}
+	m, err := OpenMetrics(path, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Flush()
+	if b, _ := os.ReadFile(path); string(b) != "{\"step\":10,\"epoch\":0,\"loss\":1.5,\"lr\":0,\"images_per_sec\":0,\"elapsed_s\":0}\n{\"step\":20,\"epoch\":0,\"loss\":1.25,\"lr\":0,\"images_per_sec\":0,\"elapsed_s\":0}\n" {
+		t.Fatalf("rewritten log:\n%s", b)
+	}
+	// A malformed line that is not the last is still an error naming it.
+	os.WriteFile(path, []byte("{\"step\":1}\n{bad}\n{\"step\":2}\n"), 0o644)
+	if _, err := ReadMetrics(path); err == nil || !strings.Contains(err.Error(), "metrics.jsonl:2") {
+		t.Fatalf("malformed middle line: %v, want an error naming line 2", err)
 	}
 }
