@@ -17,18 +17,49 @@ segs = sorted((f for f in os.listdir(soak) if f.startswith("segment-") and f.end
 logs = []
 for f in segs:
     with open(os.path.join(soak, f)) as fh:
-        logs.append({r["step"]: r for r in map(json.loads, fh) if "loss" in r and r.get("knn_top1") is None})
-checked = mismatched = 0
+        recs = []
+        for line in fh:
+            try:
+                recs.append(json.loads(line))
+            except json.JSONDecodeError:
+                if line.endswith("\n"):
+                    raise
+                # the torn last line of a segment killed mid-append
+        logs.append({r["step"]: r for r in recs if "loss" in r and r.get("knn_top1") is None})
+import re
+def resumed_at(k):
+    """The checkpoint step segment k resumed from (its first output line)."""
+    try:
+        with open(os.path.join(soak, f"segment-{k}.out")) as fh:
+            m = re.search(r"resumed \S+ at step (\d+)", fh.read())
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+checked = mismatched = failed = 0
 for k in range(len(logs) - 1):
     a, b = logs[k], logs[k + 1]
-    resumed_from = max((s for s in b if s in a and all(s2 in a for s2 in b if s2 <= s)), default=0)
-    overlap = [s for s in a if s in b]
-    for s in overlap:
+    start = resumed_at(k + 1)
+    # Only the steps after the checkpoint were computed again by the new
+    # process; earlier ones are copies of the old log.
+    rerun = [s for s in a if s in b and start is not None and s > start]
+    try:
+        with open(os.path.join(soak, f"segment-{k+1}.out")) as fh:
+            err = [l for l in fh if l.startswith("pretrain: ")]
+    except OSError:
+        err = []
+    if err:
+        failed += 1
+        print(f"resume {k+1} failed: {err[-1].strip()}")
+        continue
+    for s in rerun:
         checked += 1
         if a[s]["loss"] != b[s]["loss"]:
             mismatched += 1
             print(f"segment {k}->{k+1}: step {s} loss {a[s]['loss']} != {b[s]['loss']}")
-    print(f"resume {k+1}: segment {k} reached step {max(a)}, segment {k+1} re-ran steps {min((s for s in b if s not in a or True), default=0)}..; {len(overlap)} logged steps compared")
+    print(f"resume {k+1}: from the checkpoint at step {start}; segment {k} had logged up to step {max(a, default=0)}, "
+          f"segment {k+1} up to {max(b, default=0)}; {len(rerun)} re-run steps compared")
+print(f"resumes that failed: {failed}")
 print(f"compared {checked} logged steps across {len(logs)-1} resumes: {mismatched} differ")
 last = logs[-1] if logs else {}
 def series(key):
@@ -65,4 +96,4 @@ if rows:
         print(f"segment {k} (pid {pid}): {len(pts)} samples over {(pts[-1][0] - t0) / 60:.1f} min, "
               f"rss {min(v for _, v, _ in pts) / 1024:.0f}..{max(v for _, v, _ in pts) / 1024:.0f} MB, "
               f"slope after warm-up {slope:+.1f} MB/hour, fds {min(f for *_, f in pts)}..{max(f for *_, f in pts)}")
-sys.exit(1 if mismatched else 0)
+sys.exit(1 if mismatched or failed else 0)
