@@ -59,16 +59,16 @@ func TestSSLLossesMatchPyTorch(t *testing.T) {
 			case "byol":
 				l = BYOL(in("p"), autograd.Const(get(key+".z")))
 			case "barlow":
-				l = BarlowTwins(in("z1"), in("z2"), get(key+".lambda").Data[0])
+				l = BarlowTwins(in("z1"), in("z2"), get(key + ".lambda").Data[0])
 			case "vicreg":
 				l = VICReg(in("z1"), in("z2"), VICRegWeights{Invariance: 25, Variance: 25, Covariance: 1})
 			case "mocov3":
-				l = MoCoV3(in("q"), autograd.Const(get(key+".k")), get(key+".tau").Data[0])
+				l = MoCoV3(in("q"), autograd.Const(get(key+".k")), get(key + ".tau").Data[0])
 			case "dino":
 				tau := get(key + ".tau").Data
 				l = DINO(in("s"), get(key+".teacher"), get(key+".center"), 2, tau[0], tau[1])
 			case "supcon":
-				l = SupCon(in("z"), ints(key+".labels"), get(key+".tau").Data[0])
+				l = SupCon(in("z"), ints(key+".labels"), get(key + ".tau").Data[0])
 			case "ce":
 				l = autograd.CrossEntropy(in("logits"), ints(key+".labels"))
 			default:
