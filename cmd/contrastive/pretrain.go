@@ -61,7 +61,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "augmentation workers (0: one per core)")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "run directory")
 	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "sgd, lars or adamw")
-	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "peak learning rate after warm-up, cosine-decayed (0: the method's default: simclr 0.3, moco 0.06, instdisc/pirl 0.03; lars 0.6, adamw 1e-3)")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "peak learning rate after warm-up, cosine-decayed (0: the method's default: simclr/swav 0.3, moco/instdisc/pirl 0.06, byol/barlowtwins/mocov3/supcon/supervised 0.1, simsiam/vicreg/dino 0.05; lars 0.6, adamw 1e-3)")
 	fs.Float64Var(&cfg.LARSEta, "lars-eta", cfg.LARSEta, "LARS trust coefficient (0: 0.001, main_swav.py's; the step of a layer is lr x eta x |w|/|g|)")
 	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "SGD/LARS momentum")
 	fs.Float64Var(&cfg.WeightDecay, "weight-decay", cfg.WeightDecay, "weight decay (biases and norms excluded)")
