@@ -59,7 +59,7 @@ func NewInstDisc(cfg Config, seed uint64) (*InstDisc, error) {
 		return nil, fmt.Errorf("instdisc: the memory bank needs the training-set size and stable sample indices 0..N-1 (dataset size %d)", cfg.DatasetSize)
 	}
 	if cfg.Temperature == 0 {
-		cfg.Temperature = 0.07
+		cfg.Temperature = bankTemperature(opt.Loss)
 	}
 	rng := newRNG(seed)
 	enc, err := models.NewResNet(cfg.Encoder, rng)

@@ -29,6 +29,12 @@ func tinyBankConfig() Config {
 	cfg.Options = DefaultOptions()
 	cfg.Options.InstDisc.Negatives = 20
 	cfg.Options.PIRL.Negatives = 20
+	// The tests below check the papers' settings (NCE, random bank,
+	// τ = 0.07) unless they say otherwise; the defaults are checked in
+	// TestInstDiscConfig and TestPIRLConfig.
+	cfg.Options.InstDisc.Loss, cfg.Options.InstDisc.BankInit = "nce", ""
+	cfg.Options.PIRL.Loss, cfg.Options.PIRL.BankInit = "nce", ""
+	cfg.Temperature = 0.07
 	return cfg
 }
 
@@ -337,15 +343,15 @@ func TestInstDiscLoadStateErrors(t *testing.T) {
 func TestInstDiscConfig(t *testing.T) {
 	var o Options
 	o.InstDisc.Defaults()
-	if o.InstDisc != (InstDiscConfig{Loss: "nce", Negatives: 4096, BankMomentum: 0.5}) {
+	if o.InstDisc != (InstDiscConfig{Loss: "softmax", Negatives: 4096, BankMomentum: 0.5, BankInit: "features"}) {
 		t.Fatalf("defaults %+v", o.InstDisc)
 	}
 	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
 	o.InstDisc.Flags(fs)
-	if err := fs.Parse([]string{"--loss", "softmax", "--instdisc-negatives", "0", "--instdisc-proximal", "30", "--instdisc-bank-momentum", "0.25"}); err != nil {
+	if err := fs.Parse([]string{"--loss", "nce", "--instdisc-negatives", "100", "--instdisc-proximal", "30", "--instdisc-bank-momentum", "0.25", "--instdisc-bank-init", "random"}); err != nil {
 		t.Fatal(err)
 	}
-	if o.InstDisc != (InstDiscConfig{Loss: "softmax", Negatives: 0, BankMomentum: 0.25, Proximal: 30}) {
+	if o.InstDisc != (InstDiscConfig{Loss: "nce", Negatives: 100, BankMomentum: 0.25, Proximal: 30, BankInit: "random"}) {
 		t.Fatalf("after flags %+v", o.InstDisc)
 	}
 	for _, bad := range []InstDiscConfig{
@@ -418,12 +424,12 @@ func ExampleNewInstDisc() {
 	fmt.Printf("bank %v, μ = %v\n", id.Bank().Rows.Shape(), id.Bank().Momentum)
 	x := tensor.Full(0.5, 4, 8, 8, 3)
 	l := m.Loss(Batch{Views: []*tensor.Tensor{x}, Indices: []int{0, 1, 2, 3}, Step: 0})
-	fmt.Printf("log Z estimated: %v\n", id.LogZ() != 0)
+	fmt.Printf("loss %s, bank init %s, log Z estimated: %v\n", id.opt.Loss, id.BankInit(), id.LogZ() != 0)
 	autograd.Free(l)
 	m.AfterStep(0)
 	// Output:
 	// bank [50000 128], μ = 0.5
-	// log Z estimated: true
+	// loss softmax, bank init features, log Z estimated: false
 }
 
 // TestBankInitFromFeatures: InitEmbed computes the training-mode
@@ -477,7 +483,7 @@ func TestBankInitFromFeatures(t *testing.T) {
 	if p := newTinyPIRL(t, 1, func(c *PIRLConfig) { c.BankInit = "features" }); p.BankInit() != "features" {
 		t.Errorf("PIRL BankInit() = %q", p.BankInit())
 	}
-	if p := newTinyPIRL(t, 1, nil); p.BankInit() != "random" {
-		t.Errorf("PIRL default BankInit() = %q, want random", p.BankInit())
+	if p := newTinyPIRL(t, 1, func(c *PIRLConfig) { c.BankInit = "" }); p.BankInit() != "random" {
+		t.Errorf("PIRL BankInit() with \"\" = %q, want random", p.BankInit())
 	}
 }

@@ -17,6 +17,10 @@ type Batch struct {
 	Views []*tensor.Tensor
 	// Indices are the dataset indices of the B samples (memory banks).
 	Indices []int
+	// Labels are the classes of the B samples, -1 when unlabelled (read
+	// only by the supervised methods, SupCon and the cross-entropy
+	// baseline).
+	Labels []int
 	// Step is the number of optimizer steps taken before this batch.
 	// Randomness inside a method (noise samples, BN shuffles) is drawn
 	// from an RNG seeded by (seed, Step), so a resumed run repeats it
@@ -72,6 +76,10 @@ type Config struct {
 	NumClasses  int
 	// StepsPerEpoch lets methods express schedules in epochs.
 	StepsPerEpoch int
+	// TotalSteps is the number of optimizer steps of the run (0: unknown),
+	// for schedules over the run: BYOL's momentum, DINO's teacher
+	// temperature.
+	TotalSteps int
 	// Options holds the method-specific settings.
 	Options Options
 }

@@ -75,7 +75,7 @@ func NewPIRL(cfg Config, seed uint64) (*PIRL, error) {
 		return nil, fmt.Errorf("pirl: the memory bank needs the training-set size and stable sample indices 0..N-1 (dataset size %d)", cfg.DatasetSize)
 	}
 	if cfg.Temperature == 0 {
-		cfg.Temperature = 0.07
+		cfg.Temperature = bankTemperature(opt.Loss)
 	}
 	rng := newRNG(seed)
 	enc, err := models.NewResNet(cfg.Encoder, rng)

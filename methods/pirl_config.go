@@ -27,10 +27,12 @@ type PIRLConfig struct {
 	BankInit string `yaml:"bank_init,omitempty"`
 }
 
-// Defaults sets the paper defaults: λ = 0.5, negatives sized to the
-// dataset, μ = 0.5.
+// Defaults sets what learns without tuning: λ = 0.5, negatives sized to
+// the dataset, μ = 0.5, the softmax over the bank negatives and a bank
+// initialised from the initial network's embeddings. The paper's NCE with
+// a random bank is configs/paper/pirl.yaml.
 func (c *PIRLConfig) Defaults() {
-	*c = PIRLConfig{Lambda: 0.5, BankMomentum: 0.5, Loss: "nce"}
+	*c = PIRLConfig{Lambda: 0.5, BankMomentum: 0.5, Loss: "softmax", BankInit: "features"}
 }
 
 // Flags registers PIRL's command-line flags on fs.

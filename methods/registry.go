@@ -12,6 +12,15 @@ var constructors = map[string]func(cfg Config, seed uint64) (Method, error){
 	"instdisc": func(cfg Config, seed uint64) (Method, error) { return NewInstDisc(cfg, seed) },
 	"pirl":     func(cfg Config, seed uint64) (Method, error) { return NewPIRL(cfg, seed) },
 	"swav":     func(cfg Config, seed uint64) (Method, error) { return NewSwAV(cfg, seed) },
+
+	"byol":        func(cfg Config, seed uint64) (Method, error) { return NewBYOL(cfg, seed) },
+	"simsiam":     func(cfg Config, seed uint64) (Method, error) { return NewSimSiam(cfg, seed) },
+	"barlowtwins": func(cfg Config, seed uint64) (Method, error) { return NewBarlowTwins(cfg, seed) },
+	"vicreg":      func(cfg Config, seed uint64) (Method, error) { return NewVICReg(cfg, seed) },
+	"mocov3":      func(cfg Config, seed uint64) (Method, error) { return NewMoCoV3(cfg, seed) },
+	"dino":        func(cfg Config, seed uint64) (Method, error) { return NewDINO(cfg, seed) },
+	"supcon":      func(cfg Config, seed uint64) (Method, error) { return NewSupCon(cfg, seed) },
+	"supervised":  func(cfg Config, seed uint64) (Method, error) { return NewSupervised(cfg, seed) },
 }
 
 // Names lists the registered methods.

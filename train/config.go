@@ -52,8 +52,8 @@ type Config struct {
 	LR              float64 `yaml:"lr"`        // peak learning rate (0: the method's default, methods.DefaultLR)
 	Momentum        float64 `yaml:"momentum"`
 	WeightDecay     float64 `yaml:"weight_decay"`
-	WarmupEpochs    float64 `yaml:"warmup_epochs"`
-	LARSEta         float64 `yaml:"lars_eta"` // LARS trust coefficient (0.001: main_swav.py; solo-learn's CIFAR recipes 0.02)
+	WarmupEpochs    float64 `yaml:"warmup_epochs"` // -1: min(10 epochs, 10% of the run)
+	LARSEta         float64 `yaml:"lars_eta"`      // LARS trust coefficient (0.001: main_swav.py; solo-learn's CIFAR recipes 0.02)
 
 	Temperature float64 `yaml:"temperature"` // 0: the method's default
 	ProjHidden  int     `yaml:"proj_hidden"` // 0: the encoder's feature width
@@ -83,7 +83,8 @@ type Config struct {
 
 // DefaultConfig returns the defaults of every setting: SimCLR's CIFAR
 // recipe scaled for a CPU (ResNet-18 with the CIFAR stem, SGD with
-// momentum, 10 warm-up epochs then cosine decay, τ = 0.5) on the embedded
+// momentum, a warm-up of min(10 epochs, 10% of the run) then cosine
+// decay, τ = 0.5) on the embedded
 // MNIST. The command's flags start from these values.
 func DefaultConfig() Config {
 	return Config{
@@ -91,7 +92,7 @@ func DefaultConfig() Config {
 		Arch: "resnet18", Stem: "cifar", Width: 1,
 		Epochs: 100, BatchSize: 256, MaxSteps: -1, CheckpointEvery: 500, LogEvery: 10,
 		Seed: 1, Out: "runs/simclr",
-		Optimizer: "sgd", LR: 0, Momentum: 0.9, WeightDecay: 5e-4, WarmupEpochs: 10,
+		Optimizer: "sgd", LR: 0, Momentum: 0.9, WeightDecay: 5e-4, WarmupEpochs: -1,
 		ProjDim: 128,
 		KNNK:    200, KNNTemperature: 0.07,
 		Methods: methods.DefaultOptions(),
@@ -154,8 +155,8 @@ func (c *Config) Validate() error {
 		return bad("image_size", "%d, want 0 (the dataset's side, else 224) or at least 8", c.ImageSize)
 	case c.MaxPixels < 0:
 		return bad("max_pixels", "%d, want >= 0 (0: PIL's 89478485)", c.MaxPixels)
-	case c.WarmupEpochs < 0:
-		return bad("warmup_epochs", "%g, want >= 0", c.WarmupEpochs)
+	case c.WarmupEpochs < 0 && c.WarmupEpochs != -1:
+		return bad("warmup_epochs", "%g, want >= 0 (or -1: min(10 epochs, 10%% of the run))", c.WarmupEpochs)
 	case c.ProjHidden < 0:
 		return bad("proj_hidden", "%d, want >= 1 (or 0 for the feature width)", c.ProjHidden)
 	case c.ProjDim < 1:
@@ -231,6 +232,12 @@ func (c Config) Marshal() []byte {
 	return b
 }
 
+// simclrViews are the methods trained on SimCLR's two views (BYOL,
+// SimSiam, Barlow Twins, VICReg and MoCo v3 use SimCLR-style augmentations
+// in their papers; SupCon's is SimCLR's; the supervised baseline gets the
+// same views so it differs from the others only in its loss).
+var simclrViews = []string{"byol", "simsiam", "barlowtwins", "vicreg", "mocov3", "supcon", "supervised"}
+
 // AugmentPreset is the augmentation preset of the run: Augment, or the
 // method's own (moco-v1 or moco-v2 for MoCo, by version).
 func (c Config) AugmentPreset() string {
@@ -239,6 +246,10 @@ func (c Config) AugmentPreset() string {
 		return c.Augment
 	case c.Method == "moco":
 		return c.Methods.MoCo.AugmentPreset()
+	case c.Method == "dino":
+		return "swav" // global and local crops
+	case slices.Contains(simclrViews, c.Method):
+		return "simclr"
 	}
 	return c.Method
 }

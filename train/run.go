@@ -41,13 +41,17 @@ var ErrInterrupted = errors.New("training interrupted")
 
 // Summary reports a finished run.
 type Summary struct {
-	Steps     int          `json:"steps"`
-	Epochs    int          `json:"epochs"`
-	FinalLoss float64      `json:"final_loss"`
-	Seconds   float64      `json:"seconds"`
-	ImagesSec float64      `json:"images_per_sec"`
-	KNN       *eval.Result `json:"knn,omitempty"`
-	RandomKNN *eval.Result `json:"random_init_knn,omitempty"`
+	Steps int `json:"steps"`
+	// Epochs is the number of passes over the training data, fractional
+	// (300 steps of 128 over 60,000 images: 0.64).
+	Epochs float64 `json:"epochs"`
+	// WarmupSteps is the length of the learning-rate warm-up that ran.
+	WarmupSteps int          `json:"warmup_steps"`
+	FinalLoss   float64      `json:"final_loss"`
+	Seconds     float64      `json:"seconds"`
+	ImagesSec   float64      `json:"images_per_sec"`
+	KNN         *eval.Result `json:"knn,omitempty"`
+	RandomKNN   *eval.Result `json:"random_init_knn,omitempty"`
 	// BankKNN is the kNN of a memory-bank method against its bank.
 	BankKNN *eval.Result `json:"bank_knn,omitempty"`
 }
@@ -145,10 +149,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if r.perEpoch == 0 {
 		return nil, fmt.Errorf("data %s has %d images, fewer than one batch of %d", cfg.Data, r.ds.Len(), cfg.BatchSize)
 	}
-	r.total = cfg.Epochs * r.perEpoch
-	if cfg.MaxSteps >= 0 && cfg.MaxSteps < r.total {
-		r.total = cfg.MaxSteps
-	}
+	r.total = totalSteps(cfg, r.perEpoch)
 	if r.method, err = newMethod(cfg, c, r.ds); err != nil {
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func newRun(cfg Config, opt Options) (*run, error) {
 	if r.optim, err = newOptimizer(cfg, params); err != nil {
 		return nil, err
 	}
-	r.sched = optim.WarmupCosine{Base: cfg.LR, WarmupSteps: int(cfg.WarmupEpochs * float64(r.perEpoch)), TotalSteps: max(r.total, 1)}
+	r.sched = optim.WarmupCosine{Base: cfg.LR, WarmupSteps: WarmupSteps(cfg.WarmupEpochs, r.perEpoch, r.total), TotalSteps: max(r.total, 1)}
 	r.state = checkpoint.Entries(nn.State(r.method.Model()))
 	if err := r.distribute(); err != nil {
 		return nil, err
@@ -210,9 +211,36 @@ func newMethod(cfg Config, channels int, ds data.Dataset) (methods.Method, error
 		DatasetSize:   ds.Len(),
 		NumClasses:    ds.NumClasses(),
 		StepsPerEpoch: ds.Len() / cfg.BatchSize,
+		TotalSteps:    totalSteps(cfg, ds.Len()/cfg.BatchSize),
 		Options:       cfg.Methods,
 	}
 	return methods.New(cfg.Method, mc, cfg.Seed)
+}
+
+// totalSteps is the number of optimizer steps a run of cfg makes at
+// perEpoch steps per epoch: its epochs, capped by max_steps.
+func totalSteps(cfg Config, perEpoch int) int {
+	t := cfg.Epochs * perEpoch
+	if cfg.MaxSteps >= 0 && cfg.MaxSteps < t {
+		t = cfg.MaxSteps
+	}
+	return t
+}
+
+// AutoWarmupFraction is the share of a run the automatic warm-up takes at
+// most.
+const AutoWarmupFraction = 0.1
+
+// WarmupSteps is the learning-rate warm-up of a run of total steps at
+// perEpoch steps per epoch: epochs·perEpoch for epochs ≥ 0, and for
+// epochs < 0 (the default) sized from the steps that will run:
+// min(10 epochs, 10% of the run), so a 1000-step run warms up for 100
+// steps, not for 10 epochs that may be most of it or all of it.
+func WarmupSteps(epochs float64, perEpoch, total int) int {
+	if epochs >= 0 {
+		return int(epochs * float64(perEpoch))
+	}
+	return min(10*perEpoch, int(AutoWarmupFraction*float64(total)))
 }
 
 func newOptimizer(cfg Config, params []optim.Param) (optim.Optimizer, error) {
@@ -312,7 +340,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step, err)
 		}
-		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Step: r.step, Epoch: b.Epoch})
+		lv := r.method.Loss(methods.Batch{Views: b.Views, Indices: b.Indices, Labels: b.Labels, Step: r.step, Epoch: b.Epoch})
 		loss = r.meanLoss(float64(lv.Item()))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("step %d: loss is %v: training stopped (lower the learning rate?); %s", r.step, loss, r.lastCheckpoint())
@@ -379,13 +407,14 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 // the plot and returns the summary.
 func (r *run) finish(sum *Summary, began time.Time, images int) (*Summary, error) {
 	sum.Steps = r.step
-	sum.Epochs = r.step / r.perEpoch
+	sum.Epochs = float64(r.step) * float64(r.cfg.BatchSize) / float64(r.ds.Len())
+	sum.WarmupSteps = r.sched.WarmupSteps
 	if r.rank() != 0 {
 		sum.Seconds = time.Since(began).Seconds()
 		return sum, nil
 	}
 	if r.test != nil {
-		res, bank, err := r.monitor(sum.Epochs, began)
+		res, bank, err := r.monitor(r.step/r.perEpoch, began)
 		if err != nil {
 			return nil, err
 		}
@@ -473,10 +502,15 @@ func (r *run) bankKNN(be methods.BankEvaluator) (eval.Result, error) {
 // crops and the first N local ones. The views kept draw the same random
 // parameters as before (each pipeline draws after the ones before it).
 func viewsInUse(cfg Config, mv *augment.MultiView) *augment.MultiView {
-	if cfg.Method != "swav" {
+	var n int
+	switch cfg.Method {
+	case "swav":
+		n = cfg.Methods.SwAV.CropsUsed(len(mv.Pipelines))
+	case "dino":
+		n = cfg.Methods.DINO.CropsUsed(len(mv.Pipelines))
+	default:
 		return mv
 	}
-	n := cfg.Methods.SwAV.CropsUsed(len(mv.Pipelines))
 	if n < 1 || n >= len(mv.Pipelines) {
 		return mv
 	}

@@ -16,11 +16,15 @@ import (
 const bankSteps = 20
 
 // bankRun is a pretraining run of a memory-bank method small enough for a
-// test: a ResNet-18 of base width 4 on 16 MNIST images per batch.
+// test: a ResNet-18 of base width 4 on 16 MNIST images per batch, with
+// the papers' NCE loss and random bank.
 func bankRun(method, out string, extra ...string) []string {
 	return append([]string{"pretrain", "--method", method, "--data", "mnist", "--width", "0.0625", "--batch-size", "16",
 		"--max-steps", strconv.Itoa(bankSteps), "--checkpoint-every", "2", "--log-every", "1", "--warmup-epochs", "0",
-		"--lr", "0.03", "--workers", "2", "--seed", "5", "--out", out, "--instdisc-negatives", "64", "--pirl-negatives", "64"}, extra...)
+		"--lr", "0.03", "--workers", "2", "--seed", "5", "--out", out, "--instdisc-negatives", "64", "--pirl-negatives", "64",
+		// the papers' NCE with a random bank: exercises log Z, and skips
+		// embedding all 60,000 images for a features-initialised bank
+		"--instdisc-loss", "nce", "--instdisc-bank-init", "random", "--pirl-loss", "nce", "--pirl-bank-init", "random"}, extra...)
 }
 
 // TestBankMethodsResumeIsExact kills InstDisc and PIRL runs with SIGKILL

@@ -65,11 +65,11 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "augmentation workers (0: one per core)")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "run directory")
 	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "sgd, lars or adamw")
-	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "peak learning rate after warm-up, cosine-decayed (0: the method's default: simclr 0.3, moco 0.06, instdisc/pirl 0.03; lars 0.6, adamw 1e-3)")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "peak learning rate after warm-up, cosine-decayed (0: the method's default: simclr/swav 0.3, moco/instdisc/pirl 0.06, byol/barlowtwins/mocov3/supcon/supervised 0.1, simsiam/vicreg/dino 0.05; lars 0.6, adamw 1e-3)")
 	fs.Float64Var(&cfg.LARSEta, "lars-eta", cfg.LARSEta, "LARS trust coefficient (0: 0.001, main_swav.py's; the step of a layer is lr x eta x |w|/|g|)")
 	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "SGD/LARS momentum")
 	fs.Float64Var(&cfg.WeightDecay, "weight-decay", cfg.WeightDecay, "weight decay (biases and norms excluded)")
-	fs.Float64Var(&cfg.WarmupEpochs, "warmup-epochs", cfg.WarmupEpochs, "linear warm-up epochs")
+	fs.Float64Var(&cfg.WarmupEpochs, "warmup-epochs", cfg.WarmupEpochs, "linear warm-up epochs (-1: min(10 epochs, 10% of the steps that run))")
 	fs.Float64Var(&cfg.Temperature, "temperature", cfg.Temperature, "loss temperature (0: the method's default)")
 	fs.IntVar(&cfg.ProjHidden, "proj-hidden", cfg.ProjHidden, "projection MLP hidden width (0: the feature width)")
 	fs.IntVar(&cfg.ProjDim, "proj-dim", cfg.ProjDim, "embedding width")
@@ -147,7 +147,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "trained %d steps (%d epochs) in %.0f s, %.1f images/s, final loss %.4f\n", sum.Steps, sum.Epochs, sum.Seconds, sum.ImagesSec, sum.FinalLoss)
+	fmt.Fprintf(stdout, "trained %d steps (%.2f epochs, warm-up %d steps) in %.0f s, %.1f images/s, final loss %.4f\n", sum.Steps, sum.Epochs, sum.WarmupSteps, sum.Seconds, sum.ImagesSec, sum.FinalLoss)
 	if sum.KNN != nil {
 		fmt.Fprintf(stdout, "kNN (k=%d) on %s: trained encoder top-1 %.2f%%", cfg.KNNK, cfg.TestData, 100*sum.KNN.Top1)
 		if sum.RandomKNN != nil {

@@ -1,0 +1,96 @@
+package methods
+
+import (
+	"flag"
+	"fmt"
+
+	"contrastive/autograd"
+	"contrastive/loss"
+	"contrastive/models"
+	"contrastive/nn"
+	"contrastive/tensor"
+)
+
+// BarlowTwinsConfig holds Barlow Twins' own settings (YAML key
+// "barlowtwins").
+type BarlowTwinsConfig struct {
+	// Lambda weighs the redundancy-reduction (off-diagonal) term (0.0051).
+	Lambda float64 `yaml:"lambda"`
+	// Dim is the projector's hidden and output width (the paper: 8192; 0:
+	// 4× the encoder's feature width).
+	Dim int `yaml:"dim,omitempty"`
+	// Scale multiplies the loss (1: the paper; solo-learn's CIFAR recipe
+	// uses 0.1, which the default follows: with SGD it keeps the first
+	// steps' gradients, D(1−C_ii)² summed over the diagonal, in range).
+	Scale float64 `yaml:"scale"`
+}
+
+// Defaults sets λ = 0.0051 and a loss scale of 0.1.
+func (c *BarlowTwinsConfig) Defaults() { *c = BarlowTwinsConfig{Lambda: 0.0051, Scale: 0.1} }
+
+// Flags registers Barlow Twins' command-line flags on fs.
+func (c *BarlowTwinsConfig) Flags(fs *flag.FlagSet) {
+	fs.Float64Var(&c.Lambda, "barlow-lambda", c.Lambda, "barlowtwins: weight λ of the off-diagonal term")
+	fs.IntVar(&c.Dim, "barlow-dim", c.Dim, "barlowtwins: projector width (0: 4x the feature width)")
+	fs.Float64Var(&c.Scale, "barlow-scale", c.Scale, "barlowtwins: loss multiplier (the paper: 1)")
+}
+
+// Validate reports invalid settings.
+func (c *BarlowTwinsConfig) Validate() error {
+	if !(c.Lambda >= 0) || c.Dim < 0 || !(c.Scale > 0) {
+		return fmt.Errorf("barlowtwins: λ %v, dim %d, scale %v: want λ ≥ 0, dim ≥ 0, scale > 0", c.Lambda, c.Dim, c.Scale)
+	}
+	return nil
+}
+
+// BarlowTwins is Zbontar et al., "Barlow Twins: Self-Supervised Learning
+// via Redundancy Reduction" (arXiv:2103.03230): the cross-correlation
+// matrix of the two views' standardised embeddings is pushed towards the
+// identity (loss.BarlowTwins). "The projector network has three linear
+// layers, each with 8192 output units. The first two layers of the
+// projector are followed by a batch normalization layer and rectified
+// linear units." (§2).
+type BarlowTwins struct {
+	cfg       Config
+	opt       BarlowTwinsConfig
+	encoder   *models.ResNet
+	projector *nn.Sequential
+	root      *model
+	input     *tensor.Tensor
+}
+
+// NewBarlowTwins builds the encoder and the 3-layer projector.
+func NewBarlowTwins(cfg Config, seed uint64) (*BarlowTwins, error) {
+	cfg.Defaults()
+	opt := cfg.Options.BarlowTwins
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	rng := newRNG(seed)
+	enc, err := models.NewResNet(cfg.Encoder, rng)
+	if err != nil {
+		return nil, fmt.Errorf("barlowtwins: %w", err)
+	}
+	d := wideDim(opt.Dim, enc.FeatureDim())
+	m := &BarlowTwins{cfg: cfg, opt: opt, encoder: enc}
+	m.projector = nn.MLP(nn.MLPSpec{Dims: []int{enc.FeatureDim(), d, d, d}, HiddenBN: true}, rng)
+	m.root = newModel(nn.Child{Name: "", Module: enc}, nn.Child{Name: "projector", Module: m.projector})
+	return m, nil
+}
+
+func (m *BarlowTwins) Name() string                                { return "barlowtwins" }
+func (m *BarlowTwins) Model() nn.Module                            { return m.root }
+func (m *BarlowTwins) Encoder() *models.ResNet                     { return m.encoder }
+func (m *BarlowTwins) AfterStep(int)                               {}
+func (m *BarlowTwins) State() map[string]*tensor.Tensor            { return nil }
+func (m *BarlowTwins) LoadState(s map[string]*tensor.Tensor) error { return noState("barlowtwins", s) }
+
+// Loss is Scale·(Σ(1−C_ii)² + λΣ_{i≠j}C_ij²) of the two views.
+func (m *BarlowTwins) Loss(b Batch) *autograd.Value {
+	v1, v2 := twoViews("barlowtwins", b)
+	n := v1.Dim(0)
+	m.input = stackInto(m.input, v1, v2)
+	z := m.projector.Forward(m.encoder.Forward(autograd.Const(m.input)))
+	l := loss.BarlowTwins(autograd.SliceAxis(z, 0, 0, n), autograd.SliceAxis(z, 0, n, 2*n), float32(m.opt.Lambda))
+	return autograd.Scale(l, float32(m.opt.Scale))
+}
