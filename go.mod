@@ -1,4 +1,4 @@
-module contrastive
+module github.com/contrastive-ssl/contrastive
 
 go 1.26.8
 

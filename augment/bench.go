@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"contrastive/internal/parallel"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BenchResult is what Throughput measured.

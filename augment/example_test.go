@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // gradient returns an h×w RGB test image: red rises left to right, green

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 // fixtureCase is one entry of a fixture's "cases" metadata, written by

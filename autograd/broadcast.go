@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 // grainElems is the number of elements below which a loop stays on the

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // gatherTwice is an all-gather over two processes that hold the same rows

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // TestGradAccumulates checks that a value used more than once receives the

@@ -3,8 +3,8 @@ package autograd_test
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Build a small graph, backpropagate, read the gradients, then return the

@@ -4,9 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const opsFixture = "testdata/autograd_ops.safetensors"

@@ -10,9 +10,9 @@ import (
 	"math"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/internal/parallel"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // withWorkers runs fn with parallel.For using n workers.

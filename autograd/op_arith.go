@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Add, Sub, Mul and Div: element-wise with NumPy broadcasting. Shapes are

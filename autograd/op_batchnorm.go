@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BatchNormState is the non-gradient state of a batch-norm layer.

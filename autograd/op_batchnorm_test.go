@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func TestBatchNormMatchesTorch(t *testing.T) {

@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Conv2d is a 2-D convolution (cross-correlation, as nn.Conv2d) with a

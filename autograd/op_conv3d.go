@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Conv3d is a 3-D convolution (nn.Conv3d, groups 1, dilation 1) with a

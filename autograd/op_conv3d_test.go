@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const videoFixtureScript = "/usr/bin/python3 tools/gen_video_fixtures.py"

@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Func records an operation the engine does not know, given by its result

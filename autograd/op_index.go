@@ -3,9 +3,9 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // IndexSelect and ScatterRows move rows (sub-tensors along axis 0) by

@@ -3,8 +3,8 @@ package autograd
 import (
 	"math"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // L2Normalize divides each row of a [..., D] by its Euclidean norm clamped

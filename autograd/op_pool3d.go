@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // MaxPool3d is nn.MaxPool3d((kt, k, k), (strideT, stride, stride),

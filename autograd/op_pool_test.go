@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func TestPoolMatchesTorch(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Softmax, LogSoftmax and CrossEntropy work on the last axis: a [..., C] is

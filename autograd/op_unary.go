@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Element-wise unary ops: the output has a's shape; forward and backward

@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BenchmarkOps times forward + backward + Free of each op at the sizes a

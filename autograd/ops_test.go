@@ -28,9 +28,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/autograd/gradcheck"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd/gradcheck"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // gradCase is one op configuration checked against finite differences.

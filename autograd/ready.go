@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BackwardReady is Backward that also calls ready for every leaf that

@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Value is a node of the computation graph: a tensor, its gradient (nil

@@ -3,7 +3,7 @@ package autograd
 import (
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func TestInferenceReturnsBuffers(t *testing.T) {

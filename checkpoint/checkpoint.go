@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/internal/safetensors"
-	"contrastive/internal/version"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/version"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Format and FormatVersion are written into every checkpoint's metadata

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"contrastive/checkpoint"
-	"contrastive/models"
-	"contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
 )
 
 // Save a ResNet's weights under torchvision names and load them into a

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/checkpoint"
-	"contrastive/internal/fuzzing"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // FuzzLoad loads a file as a training checkpoint of small(): the format

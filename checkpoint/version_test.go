@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/internal/version"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/version"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // small is a two-tensor model state.

@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BenchmarkOpenCIFAR10PNG times opening the shared CIFAR-10 training

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // Dataset is a finite, indexed set of images with optional class labels.

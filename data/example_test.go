@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func ExampleOpen() {

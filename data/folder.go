@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // entry is one image file of a folder or archive.

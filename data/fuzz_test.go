@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
 )
 
 // The fuzz targets of the dataset parsers. Their seed corpora live in

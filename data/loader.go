@@ -10,8 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"contrastive/augment"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // ErrClosed is returned by Next after Close.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // twoViews is a toy augmentation: view 0 is the image with a random

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // TestLoaderShards: the parts of Shards loaders, concatenated in shard

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // ShardIndexFile is the index `contrastive prepare` writes next to its

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // photoDir writes n JPEGs of different sizes (40 to 71 pixels a side) in

@@ -3,7 +3,7 @@ package data
 import (
 	"fmt"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // Subset returns n images of ds spread evenly over it (image i of the

@@ -3,7 +3,7 @@ package data
 import (
 	"testing"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // TestSubsetSpreadsEvenly takes 20 of 100 images sorted by class (as an

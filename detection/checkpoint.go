@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
 )
 
 // Meta describes a saved detector: enough to rebuild it and to prepare

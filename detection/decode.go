@@ -4,8 +4,8 @@ import (
 	"math"
 	"sort"
 
-	"contrastive/detection/dataset"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // DecodeOptions control Decode.

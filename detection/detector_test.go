@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"contrastive/detection/dataset"
-	"contrastive/models"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/models"
 )
 
 // squares makes n w×w images of noise, each with one or two flat squares

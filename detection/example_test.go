@@ -3,8 +3,8 @@ package detection_test
 import (
 	"fmt"
 
-	"contrastive/detection"
-	"contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/detection"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
 )
 
 // Two boxes, three detections: the best-scoring one is right, the second

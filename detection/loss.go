@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // LossWeights are CenterNet's weights of the size and offset terms (0.1

@@ -6,10 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/autograd/gradcheck"
-	"contrastive/detection/dataset"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd/gradcheck"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // TestLossGradient compares Loss's analytic gradient with central finite

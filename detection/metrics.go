@@ -5,7 +5,7 @@ import (
 	"math"
 	"sort"
 
-	"contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
 )
 
 // Detection is one predicted box of an image with its score; Box.Class is

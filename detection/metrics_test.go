@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
 )
 
 func bx(x0, y0, x1, y1 float64) dataset.Box { return dataset.Box{X0: x0, Y0: y0, X1: x1, Y1: y1} }

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"contrastive/autograd"
-	"contrastive/models"
-	"contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
 )
 
 // Stride is the output stride of the detector: one heatmap cell per 8×8

@@ -3,7 +3,7 @@ package detection
 import (
 	"math"
 
-	"contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
 )
 
 // Object is one box's regression target: its centre cell (image n, index

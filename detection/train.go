@@ -8,10 +8,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/detection/dataset"
-	"contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/optim"
 )
 
 // TrainConfig configures Train. Zero fields take the defaults of

@@ -8,9 +8,9 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"contrastive/augment"
-	"contrastive/detection/dataset"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Example is one image prepared for the detector: 8-bit RGB resized so

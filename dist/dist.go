@@ -5,10 +5,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"contrastive/autograd"
-	"contrastive/internal/mpi"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/mpi"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Comm is a process group. It implements methods.Comm.

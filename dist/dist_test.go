@@ -5,9 +5,9 @@ import (
 	"slices"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/dist"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/dist"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // The default build's group is one process; the MPI build is tested

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"contrastive/autograd"
-	"contrastive/internal/mpi"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/mpi"
 )
 
 // DefaultBucketBytes is the gradient bucket size: PyTorch DDP's first

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // blobs returns n points per class around random unit centres in d dims

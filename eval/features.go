@@ -3,12 +3,12 @@ package eval
 import (
 	"fmt"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/data"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Features runs the encoder in evaluation mode (batch norm with running

@@ -7,13 +7,13 @@ import (
 	"sort"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/data"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BalancedSubset picks a class-balanced fraction of ds's labelled images,

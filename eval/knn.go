@@ -1,8 +1,8 @@
 package eval
 
 import (
-	"contrastive/internal/knn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/knn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Result holds classification accuracies in [0, 1].

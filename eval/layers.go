@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/data"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Layer names accepted by StageForward and FeaturesAt: the average-pooled

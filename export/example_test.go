@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"contrastive/export"
-	"contrastive/models"
+	"github.com/contrastive-ssl/contrastive/export"
+	"github.com/contrastive-ssl/contrastive/models"
 )
 
 // The ONNX graph of a ResNet-18 with the CIFAR stem: one node per

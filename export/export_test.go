@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // randomEncoder builds a small ResNet whose batch norms have random

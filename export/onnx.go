@@ -8,10 +8,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/onnx/onnxpb"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/onnx/onnxpb"
 )
 
 // ONNX versions written by WriteONNX.

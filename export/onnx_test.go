@@ -11,8 +11,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"contrastive/models"
-	"contrastive/onnx/onnxpb"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/onnx/onnxpb"
 )
 
 const onnxTools = "../tools/onnxcheck"

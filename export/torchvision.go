@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Producer is written into the metadata of every exported file.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
 )
 
 // FuzzParseRows reads an index.csv; what it accepts, written back the way

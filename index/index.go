@@ -17,9 +17,9 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/internal/npy"
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/internal/npy"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 // File names inside an index directory.

@@ -3,7 +3,7 @@ package kernels
 import (
 	"math"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Batch-norm kernels over x [M, C], channels last (an NHWC activation

@@ -5,7 +5,7 @@ package kernels
 import (
 	"fmt"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Conv2dShape describes a 2-D convolution over NHWC activations with a

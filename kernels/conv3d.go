@@ -3,7 +3,7 @@ package kernels
 import (
 	"fmt"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Conv3dShape describes a 3-D convolution over NTHWC activations with a

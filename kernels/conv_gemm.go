@@ -1,6 +1,6 @@
 package kernels
 
-import "contrastive/internal/parallel"
+import "github.com/contrastive-ssl/contrastive/internal/parallel"
 
 // convKC is the depth of one pass of a tile over its operands: a kc×32
 // slice of B (32 KiB) stays in L1 while the tiles of a worker's rows run

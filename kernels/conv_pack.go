@@ -3,7 +3,7 @@ package kernels
 import (
 	"sync"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Weight layouts. torchvision stores w [OC, C, KH, KW] (OIHW); the GEMM

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 func randSlice(rng *rand.Rand, n int) []float32 {

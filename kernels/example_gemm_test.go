@@ -3,7 +3,7 @@ package kernels_test
 import (
 	"fmt"
 
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 // C (2×2) = A (2×3) · B (3×2), all row-major.

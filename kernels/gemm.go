@@ -3,7 +3,7 @@ package kernels
 import (
 	"fmt"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // SgemmBenchOptions configures BenchSgemm.

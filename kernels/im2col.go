@@ -1,6 +1,6 @@
 package kernels
 
-import "contrastive/internal/parallel"
+import "github.com/contrastive-ssl/contrastive/internal/parallel"
 
 // im2col fills rows [r0, r1) of the convolution's column matrix into col,
 // rows ld ≥ K apart (K = KH·KW·C), NHWC order:

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Pool2dShape describes a square-window 2-D pooling over NHWC activations

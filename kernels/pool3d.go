@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // Pool3dShape describes a 3-D pooling over NTHWC activations with a

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 // gemmKernel is one register-blocked micro-kernel together with the cache

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels/kerneltest"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels/kerneltest"
 )
 
 // forEachImpl runs f once per implementation available on this machine

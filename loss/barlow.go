@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // BarlowTwins is the redundancy-reduction loss of Zbontar et al.,

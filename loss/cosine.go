@@ -3,8 +3,8 @@ package loss
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // NegativeCosine is SimSiam's D (Chen & He, "Exploring Simple Siamese

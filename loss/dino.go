@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // DINO is the self-distillation loss of Caron et al., "Emerging Properties

@@ -3,9 +3,9 @@ package loss_test
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // MoCo's InfoNCE for two unit queries: each query's positive key is the

@@ -3,9 +3,9 @@ package loss_test
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // InstDisc's NCE for two embeddings against a bank of 1000 samples: the

@@ -3,9 +3,9 @@ package loss_test
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // NT-Xent of two views of three images: when each view matches its partner

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd"
 )
 
 // InfoNCELogits returns MoCo's logits (He et al., "Momentum Contrast for

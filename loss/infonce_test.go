@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/autograd/gradcheck"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd/gradcheck"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const infonceFixture = "testdata/infonce.safetensors"

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // MoCoV3 is the contrastive loss of MoCo v3 (Chen, Xie and He, "An

@@ -5,9 +5,9 @@ import (
 	"math"
 	"sync"
 
-	"contrastive/autograd"
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // The memory-bank losses of instance discrimination (Wu et al., "Unsupervised

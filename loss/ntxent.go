@@ -5,8 +5,8 @@ import (
 	"math"
 	"sync"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // NTXent is SimCLR's normalized temperature-scaled cross-entropy loss

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // SinkhornKnopp returns SwAV's codes Q [N, K] for the scores [N, K] of N

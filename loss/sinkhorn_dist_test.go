@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // fakeGroup is a process group of p goroutines: every member's reduction

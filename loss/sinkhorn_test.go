@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/parallel"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const swavFixture = "testdata/swav.safetensors"

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // SupCon is the supervised contrastive loss of Khosla et al. (arXiv:2004.11362,

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/autograd/gradcheck"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd/gradcheck"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // swappedLoops is the loss of main_swav.py's train loop transcribed loop

@@ -3,8 +3,8 @@ package loss
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // VICRegWeights are the coefficients of VICReg's three terms.

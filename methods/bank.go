@@ -5,12 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/autograd"
-	"contrastive/internal/knn"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/knn"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Bank is the memory bank of the memory-bank architecture (InstDisc,

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/checkpoint"
-	"contrastive/eval"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/eval"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func bankRows(rows ...[]float32) *Bank {

@@ -4,11 +4,11 @@ import (
 	"flag"
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // DINOConfig holds DINO's own settings (YAML key "dino").

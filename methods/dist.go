@@ -1,9 +1,9 @@
 package methods
 
 import (
-	"contrastive/autograd"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Comm is the process group of a data-parallel run, as the methods see

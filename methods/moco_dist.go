@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Distribute makes MoCo's queue and shuffling batch norm span the

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // tinyMoCoConfig is a ResNet-18 of base width 4 (32-d features) on 8×8

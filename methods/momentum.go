@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/internal/parallel"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // momentum keeps target networks as exponential moving averages of online

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func newTinyPIRL(t *testing.T, seed uint64, edit func(*PIRLConfig)) *PIRL {

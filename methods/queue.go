@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // keyQueue is MoCo's dictionary (He et al., arXiv:1911.05722, §3.2): a

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // newMethods are the methods after the contrastive survey.

@@ -3,10 +3,10 @@ package methods
 import (
 	"fmt"
 
-	"contrastive/autograd"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Supervised is the baseline every transfer table needs: the encoder and a

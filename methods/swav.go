@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/kernels"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // SwAV is the clustering architecture (Caron et al., "Unsupervised

@@ -3,9 +3,9 @@ package methods
 import (
 	"fmt"
 
-	"contrastive/kernels"
-	"contrastive/loss"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Distribute makes SwAV's codes those of the global batch: Sinkhorn-Knopp

@@ -11,14 +11,14 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // tinySwAVConfig is a SwAV small enough for unit tests: a ResNet-18 of

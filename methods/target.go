@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sort"
 
-	"contrastive/autograd"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // target is a network trained by no gradient: an exponential moving

@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strconv"
 
-	"contrastive/autograd"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Stem names.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/nn"
 )
 
 // Counts from torchvision 0.14 (tools/export_torchvision.py names; fc

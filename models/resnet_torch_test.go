@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const exportHint = "re-run: /usr/bin/python3 tools/export_torchvision.py export (see the command in the file's doc)"

@@ -1,6 +1,6 @@
 package models
 
-import "contrastive/nn"
+import "github.com/contrastive-ssl/contrastive/nn"
 
 // Summary describes an encoder: what `contrastive model summary` prints.
 type Summary struct {

@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/autograd"
 )
 
 // MLPSpec describes a projection MLP: one Linear layer between each pair of

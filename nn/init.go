@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // fans returns (fan_in, fan_out) of a weight as torch.nn.init computes

@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Conv2d is a 2-D convolution over NHWC activations with a square kernel,

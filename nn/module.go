@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Module is a layer or a composition of layers.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // AdamWConfig configures AdamW; zero Beta1, Beta2 and Eps take PyTorch's

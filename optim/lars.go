@@ -3,7 +3,7 @@ package optim
 import (
 	"fmt"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // LARSConfig configures LARS. Eta is the trust coefficient (0.001 in

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"contrastive/autograd"
-	"contrastive/internal/parallel"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Param is a named trainable parameter.

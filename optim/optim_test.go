@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/internal/safetensors"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 const fixture = "testdata/optim.safetensors"

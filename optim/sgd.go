@@ -3,7 +3,7 @@ package optim
 import (
 	"fmt"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // SGDConfig configures SGD. WeightDecay is L2 regularisation added to the

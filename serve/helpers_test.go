@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/index"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/index"
 )
 
 // meanColour is a fake encoder: the image's mean red, green and blue and a

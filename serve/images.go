@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/data"
+	"github.com/contrastive-ssl/contrastive/data"
 )
 
 // ErrNoImage is returned for an index path that the image source does not

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"sync"
 
-	"contrastive/augment"
-	"contrastive/autograd"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 // Embedder maps images to vectors. Embed receives decoded images in [0, 1]

@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/eval"
-	"contrastive/index"
-	"contrastive/models"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/eval"
+	"github.com/contrastive-ssl/contrastive/index"
+	"github.com/contrastive-ssl/contrastive/models"
 )
 
 // randomImages are n RGB images of h×w with values on the uint8 grid, so

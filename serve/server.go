@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/index"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/index"
 )
 
 //go:embed static

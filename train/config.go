@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"contrastive/methods"
+	"github.com/contrastive-ssl/contrastive/methods"
 
 	"gopkg.in/yaml.v3"
 )

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/data"
-	"contrastive/methods"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/methods"
 )
 
 func TestShippedRecipeParses(t *testing.T) {

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strconv"
 
-	"contrastive/autograd"
-	"contrastive/dist"
-	"contrastive/methods"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/dist"
+	"github.com/contrastive-ssl/contrastive/methods"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Data-parallel training (Options.Comm with more than one process): every

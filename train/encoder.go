@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"contrastive/checkpoint"
-	"contrastive/data"
-	"contrastive/eval"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/eval"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
 )
 
 // LoadEncoder rebuilds the encoder of a run from path (a run directory or

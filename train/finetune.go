@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/eval"
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/eval"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 // FinetuneConfig configures Finetune.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
 )
 
 // FuzzParseConfig parses a YAML config over the defaults. An error names

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 
-	"contrastive/augment"
-	"contrastive/data"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
 )
 
 // OpenOptions are the data.OpenOptions of the run's datasets: SkipBad,

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 // Record is one line of metrics.jsonl: a logged optimizer step, or an

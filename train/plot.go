@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 // PlotCurves writes a PNG with the loss and learning-rate curves (and the

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/index"
-	"contrastive/tsne"
-	"contrastive/viz"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/index"
+	"github.com/contrastive-ssl/contrastive/tsne"
+	"github.com/contrastive-ssl/contrastive/viz"
 )
 
 // TSNEConfig configures TSNE. Either Source and Data (embed a dataset)

@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"contrastive/augment"
-	"contrastive/methods"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/methods"
 )
 
 // TestViewsInUse: two-crop SwAV builds only its two global crops, with

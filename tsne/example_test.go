@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"contrastive/tsne"
+	"github.com/contrastive-ssl/contrastive/tsne"
 )
 
 // Two well-separated Gaussian clouds in 10-D stay apart in the 2-D map.

@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 // Config configures Run. Zero fields take the defaults noted.

@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // ClipSpec is the shape of a clip: Frames frames taken Stride frames

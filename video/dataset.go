@@ -18,7 +18,7 @@ import (
 	"strings"
 	"sync"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // Options configures Open.

@@ -3,7 +3,7 @@ package video_test
 import (
 	"fmt"
 
-	"contrastive/video"
+	"github.com/contrastive-ssl/contrastive/video"
 )
 
 // Four evaluation clips of 8 frames, 2 apart (a span of 15 frames), spread

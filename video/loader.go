@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Views selects what one batch sample holds.

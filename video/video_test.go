@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"contrastive/tensor"
-	"contrastive/video"
+	"github.com/contrastive-ssl/contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/video"
 )
 
 func needFFmpeg(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Inflate copies a 2-D ResNet-18's state (torchvision names: conv1.weight,

@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"contrastive/autograd"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Architecture names.

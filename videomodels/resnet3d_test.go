@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 const fixtureHint = "re-run: /usr/bin/python3 tools/gen_video_fixtures.py"

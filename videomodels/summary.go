@@ -1,6 +1,6 @@
 package videomodels
 
-import "contrastive/nn"
+import "github.com/contrastive-ssl/contrastive/nn"
 
 // Summary describes a video encoder, with the JSON fields of the 2-D
 // encoders' models.Summary (Stem is "video").

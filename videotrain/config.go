@@ -3,8 +3,8 @@ package videotrain
 import (
 	"fmt"
 
-	"contrastive/video"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/video"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 // DiskCache is the directory where decoded frames are kept between runs

@@ -6,12 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/autograd"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
-	"contrastive/video"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/video"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 // Evaluation kinds.

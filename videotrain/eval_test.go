@@ -3,7 +3,7 @@ package videotrain
 import (
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // TestScore checks clip- and video-level top-1 on hand-made logits: two

@@ -5,12 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/nn"
-	"contrastive/tensor"
-	"contrastive/video"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/video"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 // method is one video pretext task over a batch of two views.

@@ -12,14 +12,14 @@ import (
 	"path/filepath"
 	"time"
 
-	"contrastive/autograd"
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
-	"contrastive/video"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/video"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 // CheckpointFile is the checkpoint's name inside a run directory.

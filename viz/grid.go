@@ -14,7 +14,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 // Cell is one picture of a grid with up to two caption lines below it.

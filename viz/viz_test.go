@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/augment"
 )
 
 func TestNeighborGrid(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 
-	"contrastive/autograd"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Options tunes a check. Zero values take the defaults shown.

@@ -9,9 +9,9 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 func init() {

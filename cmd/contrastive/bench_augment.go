@@ -9,9 +9,9 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
 )
 
 func init() {

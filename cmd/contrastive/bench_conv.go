@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 func init() {

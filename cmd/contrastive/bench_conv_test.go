@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 func TestBenchConvJSON(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // decodeFromFiles resolves bench augment's --decode for a dataset

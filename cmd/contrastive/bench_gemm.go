@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/kernels"
 )
 
 func init() {

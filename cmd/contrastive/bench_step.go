@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"contrastive/internal/benchstep"
-	"contrastive/models"
+	"github.com/contrastive-ssl/contrastive/internal/benchstep"
+	"github.com/contrastive-ssl/contrastive/models"
 )
 
 func init() {

@@ -14,11 +14,11 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/checkpoint"
-	"contrastive/detection"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/detection"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // writeSquaresVOC writes a VOC folder of 64×64 noise images, each with

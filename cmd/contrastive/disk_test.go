@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"contrastive/internal/safetensors"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 // checkpointStep is the train/step of the run directory's checkpoint.

@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"contrastive/data"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 func init() {

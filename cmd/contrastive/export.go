@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"contrastive/export"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/export"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 func init() {

@@ -7,7 +7,7 @@ import (
 	"io"
 	"regexp"
 
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 var reFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]+): `)

@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"contrastive/dist"
+	"github.com/contrastive-ssl/contrastive/dist"
 )
 
 // command is one subcommand: name is its words ("bench gemm"), run gets

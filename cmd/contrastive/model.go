@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"contrastive/models"
-	"contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/videomodels"
 )
 
 func init() {

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 )
 
 // The equality tests of data-parallel training: `mpirun -n 2` with global

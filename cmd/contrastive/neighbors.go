@@ -13,11 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/augment"
-	"contrastive/data"
-	"contrastive/index"
-	"contrastive/train"
-	"contrastive/viz"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/index"
+	"github.com/contrastive-ssl/contrastive/train"
+	"github.com/contrastive-ssl/contrastive/viz"
 )
 
 func init() {

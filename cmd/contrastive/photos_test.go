@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/data"
+	"github.com/contrastive-ssl/contrastive/data"
 )
 
 // photoFolder writes an ImageNet-layout folder of JPEGs of different

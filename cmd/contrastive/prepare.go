@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"contrastive/data"
+	"github.com/contrastive-ssl/contrastive/data"
 )
 
 func init() {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"syscall"
 
-	"contrastive/dist"
-	"contrastive/methods"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/dist"
+	"github.com/contrastive-ssl/contrastive/methods"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 func init() {

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/internal/npy"
-	"contrastive/internal/safetensors"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/internal/npy"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 // colourFolder writes a labelled image folder DIR/{train,test}/<class>/*.png

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"contrastive/internal/safetensors"
-	"contrastive/train"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/train"
 )
 
 // tinyRun is a pretraining run small enough for a test: a ResNet-18 of

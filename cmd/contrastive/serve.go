@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"contrastive/index"
-	"contrastive/serve"
+	"github.com/contrastive-ssl/contrastive/index"
+	"github.com/contrastive-ssl/contrastive/serve"
 )
 
 func init() {

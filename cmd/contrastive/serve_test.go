@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"contrastive/augment"
-	"contrastive/index"
-	"contrastive/serve"
+	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/index"
+	"github.com/contrastive-ssl/contrastive/serve"
 )
 
 // TestServeCommand runs `contrastive serve` as a child process over an

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 
-	"contrastive/checkpoint"
-	"contrastive/internal/version"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/version"
 )
 
 func init() {

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"contrastive/videomodels"
-	"contrastive/videotrain"
+	"github.com/contrastive-ssl/contrastive/videomodels"
+	"github.com/contrastive-ssl/contrastive/videotrain"
 )
 
 func init() {

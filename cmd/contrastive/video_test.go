@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/checkpoint"
-	"contrastive/internal/safetensors"
-	"contrastive/video"
+	"github.com/contrastive-ssl/contrastive/checkpoint"
+	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/video"
 )
 
 // tinyVideos writes DIR/{train,val}/{up,down}/*.mp4 with ffmpeg: 24×18

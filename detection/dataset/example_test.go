@@ -3,7 +3,7 @@ package dataset_test
 import (
 	"fmt"
 
-	"contrastive/detection/dataset"
+	"github.com/contrastive-ssl/contrastive/detection/dataset"
 )
 
 func ExampleParseVOC() {

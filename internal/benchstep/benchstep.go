@@ -8,14 +8,14 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"contrastive/autograd"
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Config is one benchmark run; zero fields take the defaults of Defaults.

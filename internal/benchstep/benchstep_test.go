@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"contrastive/autograd"
-	"contrastive/loss"
-	"contrastive/models"
-	"contrastive/nn"
-	"contrastive/optim"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/autograd"
+	"github.com/contrastive-ssl/contrastive/loss"
+	"github.com/contrastive-ssl/contrastive/models"
+	"github.com/contrastive-ssl/contrastive/nn"
+	"github.com/contrastive-ssl/contrastive/optim"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func tiny() Config {

@@ -9,9 +9,9 @@ import (
 	"math"
 	"sort"
 
-	"contrastive/internal/parallel"
-	"contrastive/kernels"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/parallel"
+	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Config configures the weighted kNN classifier.

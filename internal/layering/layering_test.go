@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const module = "contrastive"
+const module = "github.com/contrastive-ssl/contrastive"
 
 // layer gives every package of the module its level; a package may import
 // module packages of strictly lower levels only. A new package must be

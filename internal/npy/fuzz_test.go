@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
 )
 
 // FuzzDecode decodes a .npy image, with its size known (as Read does) and

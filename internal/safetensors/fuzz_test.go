@@ -8,8 +8,8 @@ import (
 	"reflect"
 	"testing"
 
-	"contrastive/internal/fuzzing"
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/internal/fuzzing"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // FuzzParse parses a safetensors image, reads every tensor through the

@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Entry is one named tensor as stored: dtype ("F32", "I64", "I32", "U8",

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"contrastive/tensor"
+	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 func TestRoundTrip(t *testing.T) {
