@@ -60,6 +60,25 @@ for k in range(len(logs) - 1):
     print(f"resume {k+1}: from the checkpoint at step {start}; segment {k} had logged up to step {max(a, default=0)}, "
           f"segment {k+1} up to {max(b, default=0)}; {len(rerun)} re-run steps compared")
 print(f"resumes that failed: {failed}")
+# metrics.jsonl is flushed with each checkpoint, so a killed segment's log
+# ends at its last checkpoint; its progress lines (stdout, unbuffered) go
+# on to the kill. Compare those of the steps the next segment ran again.
+def progress(k):
+    try:
+        with open(os.path.join(soak, f"segment-{k}.out")) as fh:
+            return {int(m.group(1)): m.group(2) for m in re.finditer(r"step (\d+)/\d+\s+loss (\S+)", fh.read())}
+    except OSError:
+        return {}
+pchecked = pdiff = 0
+for k in range(len(segs) - 1):
+    a, b, start = progress(k), progress(k + 1), resumed_at(k + 1)
+    for st in sorted(x for x in a if x in b and start is not None and x > start):
+        pchecked += 1
+        if a[st] != b[st]:
+            pdiff += 1
+            print(f"segment {k}->{k+1}: step {st} progress loss {a[st]} != {b[st]}")
+print(f"progress lines of re-run steps compared: {pchecked}, differing: {pdiff}")
+mismatched += pdiff
 print(f"compared {checked} logged steps across {len(logs)-1} resumes: {mismatched} differ")
 last = logs[-1] if logs else {}
 def series(key):
