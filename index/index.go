@@ -235,7 +235,7 @@ type Hit struct {
 
 // chunkRows bounds the similarity block of a batched search (queries ×
 // index rows scored at once) to about 64 MiB.
-const chunkRows = 1 << 24
+var chunkRows = 1 << 24
 
 // Search returns, for each of the nq queries (nq×D values, normalised
 // here on a copy), the k most similar rows best first. skip, when not nil,
@@ -255,28 +255,42 @@ func (ix *Index) Search(queries []float32, nq, k int, skip func(q, row int) bool
 	if ix.N == 0 {
 		return out, nil
 	}
-	step := max(1, min(nq, chunkRows/ix.N))
-	sims := make([]float32, step*ix.N)
-	for lo := 0; lo < nq; lo += step {
-		hi := min(lo+step, nq)
-		kernels.Sgemm(false, true, hi-lo, ix.N, ix.D, 1, q[lo*ix.D:hi*ix.D], ix.D, ix.Vectors, ix.D, 0, sims, ix.N)
-		parallel.For(hi-lo, 1, func(r0, r1 int) {
-			for r := r0; r < r1; r++ {
-				out[lo+r] = topHits(sims[r*ix.N:(r+1)*ix.N], k, func(row int) bool { return skip != nil && skip(lo+r, row) })
-			}
-		})
+	// Queries go in groups of up to queryGroup; each group scores the
+	// index in blocks of rows (the similarity block stays near chunkRows
+	// scores) and keeps a running top k per query, so every batch of
+	// queries reads and packs the index once, whatever its size.
+	const queryGroup = 256
+	group := min(nq, queryGroup)
+	block := max(1, min(ix.N, chunkRows/group))
+	sims := make([]float32, group*block)
+	for lo := 0; lo < nq; lo += group {
+		hi := min(lo+group, nq)
+		for r0 := 0; r0 < ix.N; r0 += block {
+			r1 := min(r0+block, ix.N)
+			nb := r1 - r0
+			kernels.Sgemm(false, true, hi-lo, nb, ix.D, 1, q[lo*ix.D:hi*ix.D], ix.D, ix.Vectors[r0*ix.D:r1*ix.D], ix.D, 0, sims, nb)
+			parallel.For(hi-lo, 1, func(a, b int) {
+				for r := a; r < b; r++ {
+					out[lo+r] = addHits(out[lo+r], sims[r*nb:(r+1)*nb], r0, k, func(row int) bool { return skip != nil && skip(lo+r, row) })
+				}
+			})
+		}
 	}
 	return out, nil
 }
 
-// topHits keeps the k best scores with a small sorted buffer (k is small
-// next to N), skipping rows that skip names.
-func topHits(s []float32, k int, skip func(int) bool) []Hit {
-	best := make([]Hit, 0, k+1)
-	for row, v := range s {
+// addHits merges the scores s of rows off, off+1, ... into best (at
+// most k hits, best first, ties kept in row order) with a small sorted
+// buffer (k is small next to N), skipping rows that skip names.
+func addHits(best []Hit, s []float32, off, k int, skip func(int) bool) []Hit {
+	if best == nil {
+		best = make([]Hit, 0, k+1)
+	}
+	for j, v := range s {
 		if len(best) == k && v <= best[k-1].Score || v != v {
 			continue
 		}
+		row := off + j
 		if skip(row) {
 			continue
 		}

@@ -105,3 +105,52 @@ func TestDuplicatesAndErrors(t *testing.T) {
 		t.Fatal("an index whose csv and npy disagree was accepted")
 	}
 }
+
+// Search scores the index in row blocks and queries in groups; the result
+// must not depend on the block size (single rows, odd sizes, one block).
+func TestSearchBlocksAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, d, nq, k = 500, 8, 300, 7
+	ix := &Index{N: n, D: d, Vectors: make([]float32, n*d)}
+	for i := range ix.Vectors {
+		ix.Vectors[i] = float32(rng.NormFloat64())
+	}
+	for i := 0; i < n; i++ {
+		Normalize(ix.Vectors[i*d : (i+1)*d])
+	}
+	copy(ix.Vectors[7*d:8*d], ix.Vectors[3*d:4*d]) // a tie: rows 3 and 7
+	q := make([]float32, nq*d)
+	for i := range q {
+		q[i] = float32(rng.NormFloat64())
+	}
+	copy(q[:d], ix.Vectors[3*d:4*d])
+	skip := func(qi, row int) bool { return row == qi }
+	want, err := ix.Search(q, nq, k, skip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want[0][0].Row != 3 || want[0][1].Row != 7 {
+		t.Fatalf("tie: %+v, want rows 3 then 7", want[0][:2])
+	}
+	defer func(c int) { chunkRows = c }(chunkRows)
+	for _, c := range []int{50, 5000, 77777} {
+		chunkRows = c
+		got, err := ix.Search(q, nq, k, skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if len(got[i]) != k {
+				t.Fatalf("chunk %d query %d: %d hits", c, i, len(got[i]))
+			}
+			for j := range want[i] {
+				if got[i][j] != want[i][j] {
+					t.Fatalf("chunk %d query %d hit %d: %+v, want %+v", c, i, j, got[i][j], want[i][j])
+				}
+				if got[i][j].Row == i {
+					t.Fatalf("query %d found its skipped row", i)
+				}
+			}
+		}
+	}
+}
