@@ -6,7 +6,6 @@ import (
 
 	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/loss"
-	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/nn"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
@@ -51,12 +50,9 @@ func (c *BarlowTwinsConfig) Validate() error {
 // projector are followed by a batch normalization layer and rectified
 // linear units." (§2).
 type BarlowTwins struct {
-	cfg       Config
-	opt       BarlowTwinsConfig
-	encoder   *models.ResNet
-	projector *nn.Sequential
-	root      *model
-	input     *tensor.Tensor
+	twinNet
+	cfg Config
+	opt BarlowTwinsConfig
 }
 
 // NewBarlowTwins builds the encoder and the 3-layer projector.
@@ -66,31 +62,20 @@ func NewBarlowTwins(cfg Config, seed uint64) (*BarlowTwins, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	rng := newRNG(seed)
-	enc, err := models.NewResNet(cfg.Encoder, rng)
+	net, err := newTwinNet("barlowtwins", cfg, opt.Dim, seed)
 	if err != nil {
-		return nil, fmt.Errorf("barlowtwins: %w", err)
+		return nil, err
 	}
-	d := wideDim(opt.Dim, enc.FeatureDim())
-	m := &BarlowTwins{cfg: cfg, opt: opt, encoder: enc}
-	m.projector = nn.MLP(nn.MLPSpec{Dims: []int{enc.FeatureDim(), d, d, d}, HiddenBN: true}, rng)
-	m.root = newModel(nn.Child{Name: "", Module: enc}, nn.Child{Name: "projector", Module: m.projector})
-	return m, nil
+	return &BarlowTwins{twinNet: net, cfg: cfg, opt: opt}, nil
 }
 
-func (m *BarlowTwins) Name() string                                { return "barlowtwins" }
 func (m *BarlowTwins) Model() nn.Module                            { return m.root }
-func (m *BarlowTwins) Encoder() *models.ResNet                     { return m.encoder }
 func (m *BarlowTwins) AfterStep(int)                               {}
-func (m *BarlowTwins) State() map[string]*tensor.Tensor            { return nil }
 func (m *BarlowTwins) LoadState(s map[string]*tensor.Tensor) error { return noState("barlowtwins", s) }
 
 // Loss is Scale·(Σ(1−C_ii)² + λΣ_{i≠j}C_ij²) of the two views.
 func (m *BarlowTwins) Loss(b Batch) *autograd.Value {
-	v1, v2 := twoViews("barlowtwins", b)
-	n := v1.Dim(0)
-	m.input = stackInto(m.input, v1, v2)
-	z := m.projector.Forward(m.encoder.Forward(autograd.Const(m.input)))
-	l := loss.BarlowTwins(autograd.SliceAxis(z, 0, 0, n), autograd.SliceAxis(z, 0, n, 2*n), float32(m.opt.Lambda))
+	z1, z2 := m.embedPair(b)
+	l := loss.BarlowTwins(z1, z2, float32(m.opt.Lambda))
 	return autograd.Scale(l, float32(m.opt.Scale))
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/loss"
-	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/nn"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
@@ -48,12 +47,9 @@ func (c *VICRegConfig) Validate() error {
 // composed of two fully-connected layers with batch normalization and
 // ReLU, and a third linear layer" (§4.2).
 type VICReg struct {
-	cfg      Config
-	opt      VICRegConfig
-	encoder  *models.ResNet
-	expander *nn.Sequential
-	root     *model
-	input    *tensor.Tensor
+	twinNet
+	cfg Config
+	opt VICRegConfig
 }
 
 // NewVICReg builds the encoder and the 3-layer expander.
@@ -63,31 +59,20 @@ func NewVICReg(cfg Config, seed uint64) (*VICReg, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	rng := newRNG(seed)
-	enc, err := models.NewResNet(cfg.Encoder, rng)
+	net, err := newTwinNet("vicreg", cfg, opt.Dim, seed)
 	if err != nil {
-		return nil, fmt.Errorf("vicreg: %w", err)
+		return nil, err
 	}
-	d := wideDim(opt.Dim, enc.FeatureDim())
-	m := &VICReg{cfg: cfg, opt: opt, encoder: enc}
-	m.expander = nn.MLP(nn.MLPSpec{Dims: []int{enc.FeatureDim(), d, d, d}, HiddenBN: true}, rng)
-	m.root = newModel(nn.Child{Name: "", Module: enc}, nn.Child{Name: "projector", Module: m.expander})
-	return m, nil
+	return &VICReg{twinNet: net, cfg: cfg, opt: opt}, nil
 }
 
-func (m *VICReg) Name() string                                { return "vicreg" }
 func (m *VICReg) Model() nn.Module                            { return m.root }
-func (m *VICReg) Encoder() *models.ResNet                     { return m.encoder }
 func (m *VICReg) AfterStep(int)                               {}
-func (m *VICReg) State() map[string]*tensor.Tensor            { return nil }
 func (m *VICReg) LoadState(s map[string]*tensor.Tensor) error { return noState("vicreg", s) }
 
 // Loss is λ·s + μ·v + ν·c of the two views' expanded embeddings.
 func (m *VICReg) Loss(b Batch) *autograd.Value {
-	v1, v2 := twoViews("vicreg", b)
-	n := v1.Dim(0)
-	m.input = stackInto(m.input, v1, v2)
-	z := m.expander.Forward(m.encoder.Forward(autograd.Const(m.input)))
+	z1, z2 := m.embedPair(b)
 	w := loss.VICRegWeights{Invariance: float32(m.opt.Invariance), Variance: float32(m.opt.Variance), Covariance: float32(m.opt.Covariance)}
-	return loss.VICReg(autograd.SliceAxis(z, 0, 0, n), autograd.SliceAxis(z, 0, n, 2*n), w)
+	return loss.VICReg(z1, z2, w)
 }
