@@ -90,3 +90,19 @@ func TestSegmentedStepIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedFLOPs checks the FLOP count bench embed reports against the
+// published figure: torchvision's ResNet-50 at 224 px is 4.09 GMACs
+// (8.18 GFLOP) and ResNet-18 1.81 GMACs, convolutions only.
+func TestEmbedFLOPs(t *testing.T) {
+	for _, c := range []struct {
+		arch string
+		want float64
+	}{{"resnet50", 8.174}, {"resnet18", 3.628}} {
+		r := models.MustResNet(models.Config{Arch: c.arch}, rand.New(rand.NewPCG(1, 1)))
+		got := models.NewInference(r).FLOPs(224, 224) / 1e9
+		if math.Abs(got-c.want) > 0.01 {
+			t.Errorf("%s: %.3f GFLOP per 224-px image, want %.3f", c.arch, got, c.want)
+		}
+	}
+}
