@@ -8,8 +8,8 @@ import (
 	"github.com/contrastive-ssl/contrastive/augment"
 	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/data"
-	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/kernels"
+	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
@@ -142,4 +142,3 @@ func FeaturesAtLayers(enc *models.ResNet, ds data.Dataset, batch int, prep func(
 	}
 	return outs, labels, nil
 }
-
