@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/augment"
+	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/data"
 	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/nn"
