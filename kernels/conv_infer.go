@@ -55,6 +55,11 @@ func Conv2dForwardFused(s Conv2dShape, x, wk, y, scratch []float32, e Epilogue) 
 		}
 		return
 	}
+	if s.tiny() {
+		conv2dTinyForward(s, x, wk, y, e.Accumulate)
+		convEpilogue(y, rows, oc, e)
+		return
+	}
 	per := s.OutH() * s.OutW()
 	step := s.imagesPerChunk()
 	_, ldc, _ := s.convScratchParts()

@@ -37,6 +37,11 @@ type Config struct {
 	// CPUProfile, if set, is written with a pprof CPU profile of the timed
 	// steps.
 	CPUProfile string
+	// Crops, when set, replaces the two Size×Size views with groups of
+	// crops of their own sizes (multi-crop, ParseCrops); the step then
+	// runs unsegmented and reports forward time per group instead of per
+	// stage.
+	Crops []Crop
 }
 
 // Defaults fills zero fields.
@@ -89,6 +94,14 @@ func (c Config) Validate() error {
 	case c.Threads < 0:
 		return fmt.Errorf("benchstep: threads %d, want ≥ 0", c.Threads)
 	}
+	for _, cr := range c.Crops {
+		if cr.Count < 1 || cr.Size < 8 {
+			return fmt.Errorf("benchstep: crop group %dx%d, want count ≥ 1 and size ≥ 8", cr.Count, cr.Size)
+		}
+	}
+	if len(c.Crops) > 0 && c.Crops[0].Count < 2 {
+		return fmt.Errorf("benchstep: the first crop group has %d crops, want ≥ 2", c.Crops[0].Count)
+	}
 	return nil
 }
 
@@ -121,6 +134,12 @@ type Result struct {
 	BytesPerStep        float64     `json:"bytes_per_step"`
 	Loss                []float32   `json:"loss"`
 	Split               []StageTime `json:"split"`
+	// Multi-crop runs (Config.Crops): the groups, the encoder's pixels
+	// per image relative to two Size×Size views, and the forward time
+	// per group.
+	Crops      string    `json:"crops,omitempty"`
+	PixelRatio float64   `json:"pixel_ratio,omitempty"`
+	GroupFwdMS []float64 `json:"group_forward_ms,omitempty"`
 }
 
 // Run builds the model and runs cfg.Warmup + cfg.Steps steps, timing the
@@ -148,6 +167,9 @@ func Run(cfg Config) (*Result, error) {
 	x := tensor.New(2*cfg.Batch, cfg.Size, cfg.Size, cfg.InChannels)
 	for i := range x.Data {
 		x.Data[i] = rng.Float32()
+	}
+	if len(cfg.Crops) > 0 {
+		return runCrops(cfg, enc, head, opt, rng)
 	}
 	s := &stepper{enc: enc, head: head, opt: opt, b: cfg.Batch, tau: cfg.Tau, x: x}
 	s.stages = append(enc.Stages(), models.Stage{Name: "head+loss", Forward: nil})

@@ -106,3 +106,32 @@ func TestEmbedFLOPs(t *testing.T) {
 		}
 	}
 }
+
+func TestRunCrops(t *testing.T) {
+	cs, err := ParseCrops("2x16, 4x8")
+	if err != nil || len(cs) != 2 || cs[1] != (Crop{4, 8}) || CropsString(cs) != "2x16,4x8" {
+		t.Fatalf("ParseCrops: %v %v", cs, err)
+	}
+	for _, bad := range []string{"", "2", "1x32", "2x32,6", "2x4", "0x16"} {
+		if _, err := ParseCrops(bad); err == nil {
+			t.Errorf("ParseCrops(%q) accepted", bad)
+		}
+	}
+	cfg := tiny()
+	cfg.Crops = cs
+	res, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2·16² + 4·8² = 768 pixels against 2·16² = 512.
+	if res.Crops != "2x16,4x8" || math.Abs(res.PixelRatio-1.5) > 1e-12 || len(res.GroupFwdMS) != 2 ||
+		res.EncoderImagesPerSec != 6*res.ImagesPerSec || !(res.ForwardMS > 0 && res.BackwardMS > 0) {
+		t.Errorf("result %+v", res)
+	}
+	for _, l := range res.Loss {
+		// the mean of five NT-Xent terms over 2·4 views, each near log 7 at initialisation
+		if math.IsNaN(float64(l)) || l <= 0 || l > 10 {
+			t.Errorf("loss %v", l)
+		}
+	}
+}
