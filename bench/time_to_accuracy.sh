@@ -30,12 +30,14 @@ mkdir -p "$OUT"
 rm -rf "$OUT/go-cal" "$OUT/go"
 
 "$BIN" pretrain --config configs/simclr-cifar10.yaml --data "$DATA" --max-steps 30 --log-every 10 \
-	--checkpoint-every 0 --out "$OUT/go-cal" --json >"$OUT/go-cal.json"
+	--checkpoint-every 0 --out "$OUT/go-cal" --json >"$OUT/go-cal.log"
+tail -n 1 "$OUT/go-cal.log" >"$OUT/go-cal.json" # the summary follows the progress lines
 STEPS=$("$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(max(1, int(float(sys.argv[2]) * 60 * r["images_per_sec"] / 256)))' \
 	"$OUT/go-cal.json" "$MINUTES")
 echo "contrastive: calibrated at $(cat "$OUT/go-cal.json" | "$PY" -c 'import json, sys; print(round(json.load(sys.stdin)["images_per_sec"], 1))') images/s: $STEPS steps in $MINUTES minutes" >&2
 "$BIN" pretrain --config configs/simclr-cifar10.yaml --data "$DATA" --test-data "$DATA:test" --max-steps "$STEPS" \
-	--knn-every 0 --compare-random=false --out "$OUT/go" --json >"$OUT/go.json"
+	--knn-every 0 --compare-random=false --out "$OUT/go" --json >"$OUT/go.log"
+tail -n 1 "$OUT/go.log" >"$OUT/go.json"
 "$PY" bench/torch_pretrain.py --data "$DATA" --minutes "$MINUTES" --threads "$THREADS" --workers "$WORKERS" >"$OUT/torch.json"
 echo "contrastive: $(cat "$OUT/go.json")"
 echo "pytorch:     $(cat "$OUT/torch.json")"
