@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 
+	"github.com/contrastive-ssl/contrastive/kernels"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
@@ -74,6 +75,22 @@ func (v *Value) GradBuf() *tensor.Tensor {
 		v.Grad = tensor.Get(v.Data.Shape()...)
 	}
 	return v.Grad
+}
+
+// addGrad accumulates g (v's shape, len(g) = v.Data.Numel()) into v's
+// gradient. The first contribution is copied into a buffer taken
+// without zeroing, which saves a pass over the memory and a read of the
+// zeros against GradBuf + add: on large activations (a residual sum's
+// two inputs) both passes are memory-bound.
+func (v *Value) addGrad(g []float32) {
+	if v.Grad == nil {
+		v.Grad = tensor.GetDirty(v.Data.Shape()...)
+		d := v.Grad.Data
+		forChunks(len(d), func(lo, hi int) { copy(d[lo:hi], g[lo:hi]) })
+		return
+	}
+	d := v.Grad.Data
+	forChunks(len(d), func(lo, hi int) { kernels.Axpy(d[lo:hi], 1, g[lo:hi]) })
 }
 
 // gradMode is true unless inside NoGrad. The engine records graphs from one

@@ -69,6 +69,7 @@ type cropStepper struct {
 	optT       time.Duration
 	groupFwd   []time.Duration
 	totalViews int
+	peakHeap   uint64
 }
 
 func newCropStepper(enc *models.ResNet, head *nn.Sequential, opt optim.Optimizer, cfg Config, fill func(*tensor.Tensor)) *cropStepper {
@@ -84,6 +85,7 @@ func newCropStepper(enc *models.ResNet, head *nn.Sequential, opt optim.Optimizer
 
 func (s *cropStepper) reset() {
 	s.fwd, s.bwd, s.optT = 0, 0, 0
+	s.peakHeap = 0
 	clear(s.groupFwd)
 }
 
@@ -113,6 +115,7 @@ func (s *cropStepper) step() float32 {
 	l = autograd.Scale(l, 1/float32(s.totalViews-1))
 	val := l.Item()
 	s.fwd += time.Since(t0)
+	s.peakHeap = max(s.peakHeap, heapAlloc())
 	t0 = time.Now()
 	autograd.Backward(l)
 	s.bwd += time.Since(t0)
@@ -165,6 +168,8 @@ func runCrops(cfg Config, enc *models.ResNet, head *nn.Sequential, opt optim.Opt
 	res.ForwardMS, res.BackwardMS, res.OptimizerMS = ms(s.fwd), ms(s.bwd), ms(s.optT)
 	res.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / n
 	res.BytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / n
+	res.PeakHeapMB = float64(s.peakHeap) / (1 << 20)
+	res.MaxRSSMB = maxRSSMB()
 	var pix float64
 	for g, c := range cfg.Crops {
 		pix += float64(c.Count * c.Size * c.Size)
