@@ -13,11 +13,12 @@
 #   THREADS=1 nice -n 5 sh bench/perf_pairs.sh
 set -eu
 THREADS=${THREADS:-1}
-OUT=${OUT:-perf_pairs.jsonl}
+OUT=${OUT:-runs/perf_pairs.jsonl}
 BIN=${BIN:-./contrastive}
 PY=${PY:-/usr/bin/python3}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/contrastive
 export GOMAXPROCS="$THREADS" OMP_NUM_THREADS="$THREADS"
+mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
 run() { echo "+ $*" >&2; "$@" | tee -a "$OUT"; }
 run "$BIN" bench gemm --size 2048 --json
