@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs issue 21's performance measurements, each Go figure next to its
 # PyTorch counterpart in the same run, on THREADS threads (default 1), and
-# writes one JSON line per measurement to OUT (default perf_pairs.jsonl):
+# writes one JSON line per measurement to OUT (default runs/perf_pairs.jsonl):
 #
 #   SGEMM 2048³; inference (bench embed / torch_embed.py) for ResNet-50 at
 #   224 px and ResNet-18 (CIFAR stem) at 32 px; the SimCLR step at 224 px
