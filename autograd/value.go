@@ -212,6 +212,8 @@ func topo(root *Value) []*Value {
 
 // Backward computes the gradient of root (a one-element Value) with respect
 // to every Value below it that requires a gradient, accumulating into Grad.
+// Only leaves (and root) keep their gradients: an op result's gradient is
+// released once its backward has run.
 func Backward(root *Value) {
 	if root.Data.Numel() != 1 {
 		panic(fmt.Sprintf("autograd.Backward: root has shape %v, want one element", root.Shape()))
@@ -242,6 +244,15 @@ func backward(root *Value, seed *tensor.Tensor, ready func(*Value)) {
 		v := order[i]
 		if v.backward != nil && v.Grad != nil {
 			v.backward(v.Grad)
+			if v.op != OpLeaf && v != root {
+				// Every consumer has added into v.Grad and v has passed it
+				// on: release it (as PyTorch frees non-leaf gradients), so
+				// the inputs' gradient buffers reuse it from the pool and a
+				// step holds its activations plus a few gradients, not two
+				// full sets.
+				tensor.Put(v.Grad)
+				v.Grad = nil
+			}
 		}
 		if fire != nil {
 			for _, leaf := range fire[i] {
