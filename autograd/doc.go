@@ -14,7 +14,9 @@
 // after reading whatever is needed from the graph) call Free on the loss:
 // it returns every intermediate buffer to the pool, so the next step of the
 // same shapes allocates next to nothing. Leaves (parameters, inputs) and
-// their gradients are never freed by Free.
+// their gradients are never freed by Free. Backward itself releases an op
+// result's gradient as soon as that op's backward has run: only leaves and
+// the root keep a Grad after it.
 //
 // # Errors
 //

@@ -46,6 +46,7 @@ const (
 	OpFunc
 	OpConv3d
 	OpMaxPool3d
+	OpAddReLU
 	numOps
 )
 
@@ -54,7 +55,7 @@ var opNames = [numOps]string{
 	"Scale", "AddScalar", "Sum", "Mean", "Exp", "Log", "Sqrt", "Pow", "ReLU", "L2Normalize",
 	"Softmax", "LogSoftmax", "CrossEntropy", "Concat", "SliceAxis", "Reshape", "Transpose",
 	"Permute", "IndexSelect", "ScatterRows", "Dropout", "Conv2d", "BatchNorm", "BatchNormReLU",
-	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Func", "Conv3d", "MaxPool3d",
+	"MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Func", "Conv3d", "MaxPool3d", "AddReLU",
 }
 
 func (o Op) String() string {

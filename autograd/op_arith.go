@@ -123,7 +123,15 @@ func binaryBackward(k binKind, a, b *Value, out, g *tensor.Tensor) {
 	switch k {
 	case binAdd, binSub:
 		if a.requiresGrad {
-			reduceInto(a.GradBuf().Data, a.Shape(), gd, os, 1)
+			if a.Data.Numel() == len(gd) {
+				a.addGrad(gd)
+			} else {
+				reduceInto(a.GradBuf().Data, a.Shape(), gd, os, 1)
+			}
+		}
+		if b.requiresGrad && k == binAdd && b.Data.Numel() == len(gd) {
+			b.addGrad(gd)
+			break
 		}
 		if b.requiresGrad {
 			sign := float32(1)

@@ -216,6 +216,10 @@ func init() {
 		conv("Conv2d/k1s2_bias", 3, []int{1, 5, 5, 3}, []int{4, 3, 1, 1}, true, 2, 0),
 		conv("Conv2d/k1s1", 4, []int{2, 3, 3, 4}, []int{3, 4, 1, 1}, false, 1, 0),
 		conv("Conv2d/k7s2p3", 5, []int{1, 8, 7, 2}, []int{2, 2, 7, 7}, true, 2, 3),
+		// tiny maps (kernels' conv_tiny.go): multi-crop's 2×2 layer4 and
+		// the stride-2 4×4 → 2×2 convolution before it
+		conv("Conv2d/tiny2x2_k3s1p1", 6, []int{3, 2, 2, 5}, []int{4, 5, 3, 3}, true, 1, 1),
+		conv("Conv2d/tiny4x4_k3s2p1", 7, []int{2, 4, 4, 3}, []int{5, 3, 3, 3}, false, 2, 1),
 	)
 }
 

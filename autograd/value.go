@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 
+	"github.com/contrastive-ssl/contrastive/kernels"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
@@ -74,6 +75,22 @@ func (v *Value) GradBuf() *tensor.Tensor {
 		v.Grad = tensor.Get(v.Data.Shape()...)
 	}
 	return v.Grad
+}
+
+// addGrad accumulates g (v's shape, len(g) = v.Data.Numel()) into v's
+// gradient. The first contribution is copied into a buffer taken
+// without zeroing, which saves a pass over the memory and a read of the
+// zeros against GradBuf + add: on large activations (a residual sum's
+// two inputs) both passes are memory-bound.
+func (v *Value) addGrad(g []float32) {
+	if v.Grad == nil {
+		v.Grad = tensor.GetDirty(v.Data.Shape()...)
+		d := v.Grad.Data
+		forChunks(len(d), func(lo, hi int) { copy(d[lo:hi], g[lo:hi]) })
+		return
+	}
+	d := v.Grad.Data
+	forChunks(len(d), func(lo, hi int) { kernels.Axpy(d[lo:hi], 1, g[lo:hi]) })
 }
 
 // gradMode is true unless inside NoGrad. The engine records graphs from one
@@ -195,6 +212,8 @@ func topo(root *Value) []*Value {
 
 // Backward computes the gradient of root (a one-element Value) with respect
 // to every Value below it that requires a gradient, accumulating into Grad.
+// Only leaves (and root) keep their gradients: an op result's gradient is
+// released once its backward has run.
 func Backward(root *Value) {
 	if root.Data.Numel() != 1 {
 		panic(fmt.Sprintf("autograd.Backward: root has shape %v, want one element", root.Shape()))
@@ -225,6 +244,15 @@ func backward(root *Value, seed *tensor.Tensor, ready func(*Value)) {
 		v := order[i]
 		if v.backward != nil && v.Grad != nil {
 			v.backward(v.Grad)
+			if v.op != OpLeaf && v != root {
+				// Every consumer has added into v.Grad and v has passed it
+				// on: release it (as PyTorch frees non-leaf gradients), so
+				// the inputs' gradient buffers reuse it from the pool and a
+				// step holds its activations plus a few gradients, not two
+				// full sets.
+				tensor.Put(v.Grad)
+				v.Grad = nil
+			}
 		}
 		if fire != nil {
 			for _, leaf := range fire[i] {

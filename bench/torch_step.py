@@ -2,12 +2,19 @@
 """Time one SimCLR-style training step in PyTorch: the workload of
 `contrastive bench step`, with the same flags and JSON fields.
 
-Two views of --batch random 3x32x32 images go through the encoder as one
-batch of 2*batch; a torchvision ResNet (fc removed; CIFAR stem = 3x3/1 conv
+Two views of --batch random 3x(size)x(size) images go through the encoder
+as one batch of 2*batch; a torchvision ResNet (fc removed; CIFAR stem = 3x3/1 conv
 without max pool) gives the pooled feature, an MLP feature->2048->128 the
 projection, NT-Xent at tau 0.5 (SimCLR, arXiv:2002.05709) the loss, then
 backward and SGD (momentum 0.9, weight decay 1e-6). Runs in NCHW and in
 channels_last (--layout both, the default, prints one JSON line per layout).
+
+Like the Go benchmark it reports the forward and backward time per stage
+("split": stem, layer1..layer4, avgpool, head+loss; backward times come
+from gradient hooks at the stage boundaries) and the process's peak
+resident set size (max_rss_mb, from getrusage: it includes the other
+layout's run when both are timed, so time one layout per process to
+compare memory).
 
 Usage:
   /usr/bin/python3 bench/torch_step.py --arch resnet18 --stem cifar --batch 64 --steps 5 --json
@@ -15,6 +22,7 @@ Usage:
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -51,16 +59,43 @@ def run(args, layout):
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-6)
     model.train()
 
+    stages = [("stem", nn.Sequential(enc.conv1, enc.bn1, enc.relu, enc.maxpool)),
+              ("layer1", enc.layer1), ("layer2", enc.layer2), ("layer3", enc.layer3), ("layer4", enc.layer4),
+              ("avgpool", nn.Sequential(enc.avgpool, nn.Flatten(1)))]
+    names = [n for n, _ in stages] + ["head+loss"]
+    fwd = {n: 0.0 for n in names}
+    bwd = {n: 0.0 for n in names}
+
     def step():
-        z = model(x)
+        # forward stage by stage; a hook on each stage output records when
+        # its gradient arrives, which ends the backward of the stage after it
+        arrive = {}
+        h = x
+        for i, (name, mod) in enumerate(stages):
+            t0 = time.perf_counter()
+            h = mod(h)
+            fwd[name] += time.perf_counter() - t0
+            h.register_hook(lambda g, i=i: arrive.__setitem__(i, time.perf_counter()))
+        t0 = time.perf_counter()
+        z = head(h)
         loss = ntxent(z[: args.batch], z[args.batch:], 0.5)
+        fwd["head+loss"] += time.perf_counter() - t0
         opt.zero_grad(set_to_none=False)
+        t0 = time.perf_counter()
         loss.backward()
+        t1 = time.perf_counter()
+        last = len(stages) - 1
+        bwd["head+loss"] += arrive[last] - t0
+        for i in range(last, 0, -1):
+            bwd[stages[i][0]] += arrive[i - 1] - arrive[i]
+        bwd[stages[0][0]] += t1 - arrive[0]
         opt.step()
         return loss.item()
 
     for _ in range(args.warmup):
         step()
+    for n in names:
+        fwd[n] = bwd[n] = 0.0
     times, losses = [], []
     for _ in range(args.steps):
         t0 = time.perf_counter()
@@ -72,6 +107,10 @@ def run(args, layout):
         "threads": torch.get_num_threads(), "impl": "torch " + torch.__version__, "layout": layout,
         "images_per_sec": args.batch / mean, "encoder_images_per_sec": 2 * args.batch / mean,
         "step_ms": mean * 1e3, "step_ms_min": min(times) * 1e3, "loss": losses,
+        "forward_ms": sum(fwd.values()) * 1e3 / args.steps, "backward_ms": sum(bwd.values()) * 1e3 / args.steps,
+        "split": [{"stage": n, "forward_ms": fwd[n] * 1e3 / args.steps, "backward_ms": bwd[n] * 1e3 / args.steps}
+                  for n in names],
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -96,8 +135,11 @@ def main():
         if args.json:
             print(json.dumps(r))
         else:
+            print(f"{'stage':10s} {'fwd ms':>10s} {'bwd ms':>10s}")
+            for sp in r["split"]:
+                print(f"{sp['stage']:10s} {sp['forward_ms']:10.1f} {sp['backward_ms']:10.1f}")
             print(f"torch {layout}: {r['images_per_sec']:.1f} images/s, step {r['step_ms']:.1f} ms "
-                  f"(min {r['step_ms_min']:.1f}), {r['threads']} threads, loss {r['loss']}")
+                  f"(min {r['step_ms_min']:.1f}), {r['threads']} threads, max RSS {r['max_rss_mb']:.0f} MB, loss {r['loss']}")
 
 
 if __name__ == "__main__":

@@ -4,27 +4,20 @@ import (
 	"fmt"
 
 	"github.com/contrastive-ssl/contrastive/augment"
-	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/data"
 	"github.com/contrastive-ssl/contrastive/models"
-	"github.com/contrastive-ssl/contrastive/nn"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
 // Features runs the encoder in evaluation mode (batch norm with running
-// statistics, no graph) over every image of ds and returns the pooled
-// features [N, D] and the labels. prep turns a dataset image into the
-// encoder's input (normalisation, a centre crop); nil means none. The
-// encoder is returned to training mode afterwards; its weights and
-// buffers are not changed.
+// statistics, folded into the convolutions: models.Inference; no graph)
+// over every image of ds and returns the pooled features [N, D] and the
+// labels. prep turns a dataset image into the encoder's input
+// (normalisation, a centre crop); nil means none. The encoder's weights,
+// buffers and training mode are not changed.
 func Features(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment.Image) *augment.Image) (*tensor.Tensor, []int, error) {
-	nn.SetTraining(enc, false)
-	defer nn.SetTraining(enc, true)
-	return Embed(ds, batch, prep, func(x *tensor.Tensor, out []float32) {
-		autograd.Inference(func(func(*autograd.Value)) {
-			copy(out, enc.Forward(autograd.Const(x)).Data.Data)
-		})
-	}, enc.FeatureDim())
+	inf := models.NewInference(enc)
+	return Embed(ds, batch, prep, inf.Forward, enc.FeatureDim())
 }
 
 // Embed maps every image of ds through embed, batch images at a time, and

@@ -2,13 +2,14 @@ package eval
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/contrastive-ssl/contrastive/augment"
 	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/data"
+	"github.com/contrastive-ssl/contrastive/kernels"
 	"github.com/contrastive-ssl/contrastive/models"
-	"github.com/contrastive-ssl/contrastive/nn"
 	"github.com/contrastive-ssl/contrastive/tensor"
 )
 
@@ -63,18 +64,31 @@ func StageForward(enc *models.ResNet, x *autograd.Value, layer string) *autograd
 	panic(fmt.Sprintf("eval.StageForward: unknown layer %q", layer))
 }
 
+// PooledAt writes the average-pooled output of layer (see Layers; "" or
+// "pool" is the encoder's feature) of x [N, H, W, C] to out
+// (N·LayerDim values), running the folded network only as far as it needs.
+func PooledAt(inf *models.Inference, x *tensor.Tensor, layer string, out []float32) {
+	if layer == "" || layer == "pool" {
+		layer = "layer4"
+	}
+	inf.ForwardStages(x, func(m models.StageMap) bool {
+		if m.Name != layer {
+			return true
+		}
+		kernels.GlobalAvgPoolForward(m.Data, m.N, m.H*m.W, m.C, out[m.First*m.C:(m.First+m.N)*m.C])
+		return false
+	})
+}
+
 // FeaturesAt is Features for the average-pooled output of one stage
 // (see Layers): [N, LayerDim(layer)] and the labels.
 func FeaturesAt(enc *models.ResNet, ds data.Dataset, batch int, prep func(*augment.Image) *augment.Image, layer string) (*tensor.Tensor, []int, error) {
 	if err := CheckLayer(layer); err != nil {
 		return nil, nil, err
 	}
-	nn.SetTraining(enc, false)
-	defer nn.SetTraining(enc, true)
+	inf := models.NewInference(enc)
 	return Embed(ds, batch, prep, func(x *tensor.Tensor, out []float32) {
-		autograd.Inference(func(func(*autograd.Value)) {
-			copy(out, StageForward(enc, autograd.Const(x), layer).Data.Data)
-		})
+		PooledAt(inf, x, layer, out)
 	}, LayerDim(enc, layer))
 }
 
@@ -91,32 +105,25 @@ func FeaturesAtLayers(enc *models.ResNet, ds data.Dataset, batch int, prep func(
 		dims[i] = LayerDim(enc, l)
 		total += dims[i]
 	}
-	nn.SetTraining(enc, false)
-	defer nn.SetTraining(enc, true)
+	inf := models.NewInference(enc)
+	var pooled []float32
 	all, labels, err := Embed(ds, batch, prep, func(x *tensor.Tensor, out []float32) {
-		autograd.Inference(func(func(*autograd.Value)) {
-			pooled := map[string]*tensor.Tensor{}
-			v := autograd.Const(x)
-			for _, s := range enc.Stages() {
-				v = s.Forward(v)
-				if s.Name == "avgpool" {
-					pooled["pool"] = v.Data
-				} else if len(s.Name) == 6 && s.Name[:5] == "layer" {
-					pooled[s.Name] = autograd.GlobalAvgPool(v).Data
-				}
+		inf.ForwardStages(x, func(m models.StageMap) bool {
+			if m.Name == "stem" {
+				return true
 			}
-			n := x.Dim(0)
-			for r := 0; r < n; r++ {
-				off := r * total
+			pooled = slices.Grow(pooled[:0], m.N*m.C)[:m.N*m.C]
+			kernels.GlobalAvgPoolForward(m.Data, m.N, m.H*m.W, m.C, pooled)
+			for r := 0; r < m.N; r++ {
+				off := (m.First + r) * total
 				for i, l := range layers {
-					key := l
-					if key == "" {
-						key = "pool"
+					if l == m.Name || (m.Name == "layer4" && (l == "" || l == "pool")) {
+						copy(out[off:off+dims[i]], pooled[r*m.C:(r+1)*m.C])
 					}
-					copy(out[off:off+dims[i]], pooled[key].Data[r*dims[i]:(r+1)*dims[i]])
 					off += dims[i]
 				}
 			}
+			return true
 		})
 	}, total)
 	if err != nil {

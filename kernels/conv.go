@@ -167,6 +167,8 @@ func Conv2dForward(s Conv2dShape, x, wk, bias, y, scratch []float32) {
 	}
 	if s.pointwise() {
 		gemm(rows, x, k, y)
+	} else if s.tiny() {
+		conv2dTinyForward(s, x, wk, y, false)
 	} else {
 		per := s.OutH() * s.OutW()
 		step := s.imagesPerChunk()
@@ -231,6 +233,10 @@ func Conv2dBackward(s Conv2dShape, x, wk, dy, dx, dwk, scratch []float32) {
 		} else {
 			Sgemm(false, true, m, k, oc, 1, dyc, lda, wk, oc, convF32(accumulate), dcol, ldc)
 		}
+	}
+	if s.tiny() {
+		conv2dTinyBackward(s, x, wk, dy, dx, dwk)
+		return
 	}
 	if s.pointwise() {
 		if dwk != nil {

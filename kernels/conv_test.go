@@ -93,21 +93,30 @@ var convCases = []Conv2dShape{
 	{N: 2, H: 5, W: 6, C: 19, OC: 35, KH: 3, KW: 3, Stride: 1, Pad: 1}, // gathered packing, ragged tiles
 	{N: 3, H: 4, W: 4, C: 33, OC: 17, KH: 1, KW: 1, Stride: 1, Pad: 0},
 	{N: 2, H: 10, W: 9, C: 6, OC: 9, KH: 3, KW: 3, Stride: 1, Pad: 1}, // a 90-pixel map: direct on "auto"
+	// tiny maps (conv_tiny.go) on "sgemm" and "auto": 2×2, 4×4 stride 2,
+	// ragged 3×4, 1×1, and padding so wide that some outputs see no pixel
+	{N: 3, H: 2, W: 2, C: 17, OC: 33, KH: 3, KW: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 4, W: 4, C: 9, OC: 20, KH: 3, KW: 3, Stride: 2, Pad: 1},
+	{N: 2, H: 3, W: 4, C: 5, OC: 6, KH: 3, KW: 3, Stride: 1, Pad: 1},
+	{N: 4, H: 1, W: 1, C: 7, OC: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 2, W: 2, C: 3, OC: 4, KH: 3, KW: 3, Stride: 1, Pad: 3},
 }
 
 // convPaths lists the implementations a test should cover: the direct
 // tiles (assembly, or the Go tile when forced) on every shape, im2col +
 // Sgemm on every shape, and the default choice per shape (direct.go's
 // rule: see Conv2dShape.direct).
-func convPaths() []string { return []string{"direct", "sgemm", "auto"} }
+func convPaths() []string { return []string{"direct", "sgemm", "im2col", "auto"} }
 
 // setConvPath selects a path and returns the function restoring the old
-// one; "direct" without AVX-512 runs the Go tile.
+// one; "direct" without AVX-512 runs the Go tile, "sgemm" is im2col +
+// Sgemm with the tiny-map path (conv_tiny.go), "im2col" without it.
 func setConvPath(path string) (restore func()) {
-	old, oldAll := convDirect, convDirectAll
+	old, oldAll, oldTiny := convDirect, convDirectAll, convTiny
 	convDirect = path == "direct" || path == "auto" && useConvAVX512
 	convDirectAll = path == "direct"
-	return func() { convDirect, convDirectAll = old, oldAll }
+	convTiny = path != "im2col"
+	return func() { convDirect, convDirectAll, convTiny = old, oldAll, oldTiny }
 }
 
 func TestConvMatchesLoops(t *testing.T) {

@@ -276,7 +276,7 @@ func (b *BasicBlock) Forward(x *autograd.Value) *autograd.Value {
 	if b.Downsample != nil {
 		id = b.Downsample.Forward(x)
 	}
-	return autograd.ReLU(autograd.Add(out, id))
+	return autograd.AddReLU(out, id)
 }
 
 // Tensors returns nil.
@@ -333,7 +333,7 @@ func (b *Bottleneck) Forward(x *autograd.Value) *autograd.Value {
 	if b.Downsample != nil {
 		id = b.Downsample.Forward(x)
 	}
-	return autograd.ReLU(autograd.Add(out, id))
+	return autograd.AddReLU(out, id)
 }
 
 // Tensors returns nil.

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/contrastive-ssl/contrastive/augment"
-	"github.com/contrastive-ssl/contrastive/autograd"
 	"github.com/contrastive-ssl/contrastive/internal/safetensors"
 	"github.com/contrastive-ssl/contrastive/models"
 	"github.com/contrastive-ssl/contrastive/nn"
@@ -34,17 +33,19 @@ var forwardMu sync.Mutex
 // training size (augment.EvalView), then the run's normalisation.
 type Model struct {
 	enc  *models.ResNet
+	inf  *models.Inference // enc with its batch norms folded
 	size int
 	c    int
 	norm *augment.Normalize // nil: none
 }
 
-// NewModel wraps enc (switched to evaluation mode) for inputs of
+// NewModel wraps enc (switched to evaluation mode, its batch norms folded
+// into its convolutions as they are now: models.Inference) for inputs of
 // size×size with c channels, normalised by mean and std (nil: not
 // normalised).
 func NewModel(enc *models.ResNet, size, c int, mean, std []float32) *Model {
 	nn.SetTraining(enc, false)
-	m := &Model{enc: enc, size: size, c: c}
+	m := &Model{enc: enc, inf: models.NewInference(enc), size: size, c: c}
 	if mean != nil {
 		m.norm = &augment.Normalize{Mean: mean, Std: std}
 	}
@@ -128,9 +129,7 @@ func (m *Model) Embed(imgs []*augment.Image) ([][]float32, error) {
 	d := m.Dim()
 	flat := make([]float32, len(imgs)*d)
 	forwardMu.Lock()
-	autograd.Inference(func(func(*autograd.Value)) {
-		copy(flat, m.enc.Forward(autograd.Const(x)).Data.Data)
-	})
+	m.inf.Forward(x, flat)
 	forwardMu.Unlock()
 	out := make([][]float32, len(imgs))
 	for i := range out {

@@ -126,10 +126,9 @@ func (e *Encoder) Embedder(layer string) (Embedder, error) {
 		if err := eval.CheckLayer(layer); err != nil {
 			return Embedder{}, err
 		}
+		inf := models.NewInference(e.ResNet) // batch norm folded: see eval.Features
 		return Embedder{Dim: eval.LayerDim(e.ResNet, layer), Forward: func(x *tensor.Tensor, out []float32) {
-			autograd.Inference(func(func(*autograd.Value)) {
-				copy(out, eval.StageForward(e.ResNet, autograd.Const(x), layer).Data.Data)
-			})
+			eval.PooledAt(inf, x, layer, out)
 		}}, nil
 	}
 	if e.Run == nil {
@@ -139,9 +138,16 @@ func (e *Encoder) Embedder(layer string) (Embedder, error) {
 	if err != nil {
 		return Embedder{}, err
 	}
+	inf := models.NewInference(e.ResNet)
+	var feats *tensor.Tensor
 	return Embedder{Dim: dim, Forward: func(x *tensor.Tensor, out []float32) {
+		n := x.Dim(0)
+		if feats == nil || feats.Dim(0) != n {
+			feats = tensor.New(n, inf.FeatureDim())
+		}
+		inf.Forward(x, feats.Data)
 		autograd.Inference(func(func(*autograd.Value)) {
-			copy(out, head.Forward(e.ResNet.Forward(autograd.Const(x))).Data.Data)
+			copy(out, head.Forward(autograd.Const(feats)).Data.Data)
 		})
 	}}, nil
 }

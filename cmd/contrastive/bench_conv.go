@@ -34,6 +34,7 @@ func benchConv(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("reps", 3, "minimum repetitions per shape")
 	only := fs.String("shapes", "", "comma-separated shape names to run (default: all)")
 	threads := fs.Int("threads", 0, "worker goroutines (0: GOMAXPROCS)")
+	net := fs.String("net", "resnet18-cifar", "convolutions of resnet18-cifar (32 px) or resnet50-imagenet (224 px)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return 2
@@ -47,7 +48,16 @@ func benchConv(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer parallel.SetWorkers(parallel.SetWorkers(*threads))
-	shapes := kernels.ResNet18CIFARConvShapes()
+	var shapes []kernels.ConvBenchShape
+	switch *net {
+	case "resnet18-cifar":
+		shapes = kernels.ResNet18CIFARConvShapes()
+	case "resnet50-imagenet":
+		shapes = kernels.ResNet50ImageNetConvShapes()
+	default:
+		fmt.Fprintf(stderr, "bench conv: --net %q, want resnet18-cifar or resnet50-imagenet\n", *net)
+		return 2
+	}
 	if *only != "" {
 		want := map[string]bool{}
 		for _, n := range strings.Split(*only, ",") {

@@ -37,6 +37,11 @@ type Config struct {
 	// CPUProfile, if set, is written with a pprof CPU profile of the timed
 	// steps.
 	CPUProfile string
+	// Crops, when set, replaces the two Size×Size views with groups of
+	// crops of their own sizes (multi-crop, ParseCrops); the step then
+	// runs unsegmented and reports forward time per group instead of per
+	// stage.
+	Crops []Crop
 }
 
 // Defaults fills zero fields.
@@ -89,6 +94,14 @@ func (c Config) Validate() error {
 	case c.Threads < 0:
 		return fmt.Errorf("benchstep: threads %d, want ≥ 0", c.Threads)
 	}
+	for _, cr := range c.Crops {
+		if cr.Count < 1 || cr.Size < 8 {
+			return fmt.Errorf("benchstep: crop group %dx%d, want count ≥ 1 and size ≥ 8", cr.Count, cr.Size)
+		}
+	}
+	if len(c.Crops) > 0 && c.Crops[0].Count < 2 {
+		return fmt.Errorf("benchstep: the first crop group has %d crops, want ≥ 2", c.Crops[0].Count)
+	}
 	return nil
 }
 
@@ -102,25 +115,37 @@ type StageTime struct {
 // Result is what bench step prints. ImagesPerSec counts source images (each
 // seen in two views); EncoderImagesPerSec counts the 2·Batch views.
 type Result struct {
-	Arch                string      `json:"arch"`
-	Stem                string      `json:"stem"`
-	Width               float64     `json:"width"`
-	Batch               int         `json:"batch"`
-	Steps               int         `json:"steps"`
-	Threads             int         `json:"threads"`
-	Impl                string      `json:"impl"`
-	Layout              string      `json:"layout"`
-	ImagesPerSec        float64     `json:"images_per_sec"`
-	EncoderImagesPerSec float64     `json:"encoder_images_per_sec"`
-	StepMS              float64     `json:"step_ms"`
-	StepMSMin           float64     `json:"step_ms_min"`
-	ForwardMS           float64     `json:"forward_ms"`
-	BackwardMS          float64     `json:"backward_ms"`
-	OptimizerMS         float64     `json:"optimizer_ms"`
-	AllocsPerStep       float64     `json:"allocs_per_step"`
-	BytesPerStep        float64     `json:"bytes_per_step"`
-	Loss                []float32   `json:"loss"`
-	Split               []StageTime `json:"split"`
+	Arch                string  `json:"arch"`
+	Stem                string  `json:"stem"`
+	Width               float64 `json:"width"`
+	Batch               int     `json:"batch"`
+	Steps               int     `json:"steps"`
+	Threads             int     `json:"threads"`
+	Impl                string  `json:"impl"`
+	Layout              string  `json:"layout"`
+	ImagesPerSec        float64 `json:"images_per_sec"`
+	EncoderImagesPerSec float64 `json:"encoder_images_per_sec"`
+	StepMS              float64 `json:"step_ms"`
+	StepMSMin           float64 `json:"step_ms_min"`
+	ForwardMS           float64 `json:"forward_ms"`
+	BackwardMS          float64 `json:"backward_ms"`
+	OptimizerMS         float64 `json:"optimizer_ms"`
+	AllocsPerStep       float64 `json:"allocs_per_step"`
+	BytesPerStep        float64 `json:"bytes_per_step"`
+	// PeakHeapMB is the largest live Go heap seen at the end of a forward
+	// pass (the step's peak: every activation saved for backward), over
+	// the timed steps; MaxRSSMB the process's peak resident set size
+	// (Linux; the model, optimizer state and warm-up included).
+	PeakHeapMB float64     `json:"peak_heap_mb"`
+	MaxRSSMB   float64     `json:"max_rss_mb"`
+	Loss       []float32   `json:"loss"`
+	Split      []StageTime `json:"split"`
+	// Multi-crop runs (Config.Crops): the groups, the encoder's pixels
+	// per image relative to two Size×Size views, and the forward time
+	// per group.
+	Crops      string    `json:"crops,omitempty"`
+	PixelRatio float64   `json:"pixel_ratio,omitempty"`
+	GroupFwdMS []float64 `json:"group_forward_ms,omitempty"`
 }
 
 // Run builds the model and runs cfg.Warmup + cfg.Steps steps, timing the
@@ -148,6 +173,9 @@ func Run(cfg Config) (*Result, error) {
 	x := tensor.New(2*cfg.Batch, cfg.Size, cfg.Size, cfg.InChannels)
 	for i := range x.Data {
 		x.Data[i] = rng.Float32()
+	}
+	if len(cfg.Crops) > 0 {
+		return runCrops(cfg, enc, head, opt, rng)
 	}
 	s := &stepper{enc: enc, head: head, opt: opt, b: cfg.Batch, tau: cfg.Tau, x: x}
 	s.stages = append(enc.Stages(), models.Stage{Name: "head+loss", Forward: nil})
@@ -196,6 +224,8 @@ func Run(cfg Config) (*Result, error) {
 	res.OptimizerMS = ms(s.optT)
 	res.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / n
 	res.BytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / n
+	res.PeakHeapMB = float64(s.peakHeap) / (1 << 20)
+	res.MaxRSSMB = maxRSSMB()
 	for i, st := range s.stages {
 		res.Split = append(res.Split, StageTime{Stage: st.Name, ForwardMS: ms(s.fwd[i]), BackwardMS: ms(s.bwd[i])})
 		res.ForwardMS += ms(s.fwd[i])
@@ -214,12 +244,21 @@ type stepper struct {
 	stages   []models.Stage
 	fwd, bwd []time.Duration
 	optT     time.Duration
+	peakHeap uint64 // bytes, HeapAlloc after the forward pass
 }
 
 func (s *stepper) reset() {
 	clear(s.fwd)
 	clear(s.bwd)
 	s.optT = 0
+	s.peakHeap = 0
+}
+
+// heapAlloc returns the bytes of live heap objects.
+func heapAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 // step runs one training step segment by segment and returns the loss.
@@ -244,6 +283,7 @@ func (s *stepper) step() float32 {
 		// this output's data.
 		in = autograd.Param(outs[i].Data)
 	}
+	s.peakHeap = max(s.peakHeap, heapAlloc())
 	l := outs[k-1].Item()
 	t0 := time.Now()
 	autograd.Backward(outs[k-1])

@@ -90,3 +90,48 @@ func TestSegmentedStepIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedFLOPs checks the FLOP count bench embed reports against the
+// published figure: torchvision's ResNet-50 at 224 px is 4.09 GMACs
+// (8.18 GFLOP) and ResNet-18 1.81 GMACs, convolutions only.
+func TestEmbedFLOPs(t *testing.T) {
+	for _, c := range []struct {
+		arch string
+		want float64
+	}{{"resnet50", 8.174}, {"resnet18", 3.628}} {
+		r := models.MustResNet(models.Config{Arch: c.arch}, rand.New(rand.NewPCG(1, 1)))
+		got := models.NewInference(r).FLOPs(224, 224) / 1e9
+		if math.Abs(got-c.want) > 0.01 {
+			t.Errorf("%s: %.3f GFLOP per 224-px image, want %.3f", c.arch, got, c.want)
+		}
+	}
+}
+
+func TestRunCrops(t *testing.T) {
+	cs, err := ParseCrops("2x16, 4x8")
+	if err != nil || len(cs) != 2 || cs[1] != (Crop{4, 8}) || CropsString(cs) != "2x16,4x8" {
+		t.Fatalf("ParseCrops: %v %v", cs, err)
+	}
+	for _, bad := range []string{"", "2", "1x32", "2x32,6", "2x4", "0x16"} {
+		if _, err := ParseCrops(bad); err == nil {
+			t.Errorf("ParseCrops(%q) accepted", bad)
+		}
+	}
+	cfg := tiny()
+	cfg.Crops = cs
+	res, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2·16² + 4·8² = 768 pixels against 2·16² = 512.
+	if res.Crops != "2x16,4x8" || math.Abs(res.PixelRatio-1.5) > 1e-12 || len(res.GroupFwdMS) != 2 ||
+		res.EncoderImagesPerSec != 6*res.ImagesPerSec || !(res.ForwardMS > 0 && res.BackwardMS > 0) {
+		t.Errorf("result %+v", res)
+	}
+	for _, l := range res.Loss {
+		// the mean of five NT-Xent terms over 2·4 views, each near log 7 at initialisation
+		if math.IsNaN(float64(l)) || l <= 0 || l > 10 {
+			t.Errorf("loss %v", l)
+		}
+	}
+}
