@@ -16,7 +16,9 @@ import (
 //	wk                       the weights repacked by PackConv3dWeights
 //	y  [N, OT, OH, OW, OC]   output, OT = (T + 2·PadT − KT)/StrideT + 1
 //
-// It runs as a 2-D convolution over a temporal gather: output frame ot
+// Most shapes run as a sum over the temporal taps of 2-D convolutions of
+// the input frames, each frame unfolded once (conv3d_taps.go, tapSum).
+// The others run as a 2-D convolution over a temporal gather: output frame ot
 // reads the KT input frames ot·StrideT − PadT + dt (zeros outside the
 // clip), so stacking those frames along the channel axis,
 //
@@ -117,19 +119,37 @@ func (s Conv3dShape) mustValidate(op string) {
 
 // Conv3dPackedLen returns the length of the packed weights
 // PackConv3dWeights writes for s.
-func Conv3dPackedLen(s Conv3dShape) int { return ConvPackedLen(s.plane()) }
+func Conv3dPackedLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return s.tapPackedLen()
+	}
+	return ConvPackedLen(s.plane())
+}
 
 // Conv3dWeightGradLen returns the length of the packed weight gradient
 // Conv3dBackward accumulates.
-func Conv3dWeightGradLen(s Conv3dShape) int { return ConvWeightGradLen(s.plane()) }
+func Conv3dWeightGradLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return s.tapWeightGradLen()
+	}
+	return ConvWeightGradLen(s.plane())
+}
 
 // Conv3dScratchLen returns the scratch length Conv3dForward needs;
 // Conv3dBackward needs Conv3dBackwardScratchLen.
-func Conv3dScratchLen(s Conv3dShape) int { return s.gatherLen() + ConvScratchLen(s.plane()) }
+func Conv3dScratchLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return ConvScratchLen(s.frame())
+	}
+	return s.gatherLen() + ConvScratchLen(s.plane())
+}
 
 // Conv3dBackwardScratchLen returns the scratch length of Conv3dBackward
 // (the gathered input and its gradient, then the 2-D scratch).
 func Conv3dBackwardScratchLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return ConvScratchLen(s.frame())
+	}
 	return 2*s.gatherLen() + ConvScratchLen(s.plane())
 }
 
@@ -140,6 +160,11 @@ func PackConv3dWeights(s Conv3dShape, w, wk []float32) {
 	s.mustValidate(op)
 	kk := s.KH * s.KW
 	needLen(op, "w", len(w), s.OC*s.C*s.KT*kk)
+	needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+	if s.tapSum() {
+		packConv3dTaps(s, w, wk)
+		return
+	}
 	d0, d1 := s.taps()
 	kt := d1 - d0
 	tmp := getConvTmp(s.OC * s.C * kt * kk)
@@ -163,6 +188,11 @@ func UnpackConv3dWeightsGrad(s Conv3dShape, dwk, dw []float32) {
 	s.mustValidate(op)
 	kk := s.KH * s.KW
 	needLen(op, "dw", len(dw), s.OC*s.C*s.KT*kk)
+	needLen(op, "dwk", len(dwk), Conv3dWeightGradLen(s))
+	if s.tapSum() {
+		unpackConv3dTapsGrad(s, dwk, dw)
+		return
+	}
 	d0, d1 := s.taps()
 	kt := d1 - d0
 	tmp := getConvTmp(s.OC * s.C * kt * kk)
@@ -255,6 +285,22 @@ func Conv3dForward(s Conv3dShape, x, wk, bias, y, scratch []float32) {
 	s.mustValidate(op)
 	needLen(op, "x", len(x), s.N*s.T*s.H*s.W*s.C)
 	needLen(op, "scratch", len(scratch), Conv3dScratchLen(s))
+	if s.tapSum() {
+		needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+		needLen(op, "y", len(y), s.Rows()*s.OC)
+		if bias != nil {
+			needLen(op, "bias", len(bias), s.OC)
+		}
+		conv3dTapsForward(s, x, wk, y, scratch)
+		if bias != nil {
+			parallel.For(s.Rows(), 256, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					vecAcc(y[r*s.OC:(r+1)*s.OC], bias[:s.OC])
+				}
+			})
+		}
+		return
+	}
 	g := s.gatherLen()
 	xg := x
 	if s.gathers() {
@@ -280,6 +326,15 @@ func Conv3dBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	needLen(op, "scratch", len(scratch), Conv3dBackwardScratchLen(s))
 	if dx != nil {
 		needLen(op, "dx", len(dx), s.N*s.T*s.H*s.W*s.C)
+	}
+	if s.tapSum() {
+		needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+		needLen(op, "dy", len(dy), s.Rows()*s.OC)
+		if dwk != nil {
+			needLen(op, "dwk", len(dwk), Conv3dWeightGradLen(s))
+		}
+		conv3dTapsBackward(s, x, wk, dy, dx, dwk, scratch)
+		return
 	}
 	if !s.gathers() {
 		Conv2dBackward(s.plane(), x, wk, dy, dx, dwk, scratch)

@@ -1,0 +1,240 @@
+package kernels
+
+// The tap-sum path of Conv3dForward and Conv3dBackward: a 3-D convolution
+// is the sum over its temporal taps dt of 2-D convolutions,
+//
+//	y[n][ot] = Σ_dt conv2d(x[n][ot·St − Pt + dt], w[:, :, dt])
+//
+// so every input frame is unfolded once (im2col of the frame as an image
+// of the 2-D convolution f = s.frame(), whose images are the N·T frames)
+// and each tap is one GEMM against its own weights W_dt [C·KH·KW, OC]:
+//
+//	Y rows of output frames [o0, o1)  += Col rows of input frames [o0·St−Pt+dt, ...) · W_dt
+//
+// With StrideT = 1 the input frames a tap reads for consecutive output
+// frames are consecutive, so one GEMM covers a whole block of frames; with
+// StrideT > 1 there is one GEMM per (output frame, tap), still on the
+// frame's single im2col. The backward passes mirror it per tap:
+//
+//	dW_dt += Col_blockᵀ · dY_block        dCol_block += dY_block · W_dtᵀ
+//
+// and dCol is folded back by one col2im per input frame. A 1×1 spatial
+// kernel at stride 1 without padding (the temporal factor of R(2+1)D)
+// needs no im2col at all: Col is x itself. Frames are unfolded in chunks
+// of f.imagesPerChunk() frames of one clip, which bounds the scratch.
+//
+// The packed weights are the taps' 2-D packings, one after the other:
+// wk[j·L : (j+1)·L] = PackConvWeights(f, w[:, :, d0+j]), L =
+// ConvPackedLen(f), for the used taps [d0, d1) (see taps); the weight
+// gradient likewise holds one 2-D gradient of OC·C·KH·KW per used tap.
+
+// conv3dForceGather and conv3dForceTaps override the per-shape choice of
+// path (tests and benchmarks).
+var conv3dForceGather, conv3dForceTaps = false, false
+
+// tapSum reports whether s runs on the tap-sum path rather than as a 2-D
+// convolution over the temporal gather.
+//
+// The gather path stays where it is measured faster at one thread
+// (README, "Conv3d against PyTorch"): convolutions that need no gather at
+// all (1×k×k kernels at temporal stride 1, a one-frame clip's middle tap),
+// and maps of at most convSmallMap output pixels, where the 2-D kernels
+// run Sgemm, whose packed blocks gain more from the gather's deeper
+// reduction (K = KT·C·KH·KW) than the repeated unfolding costs.
+func (s Conv3dShape) tapSum() bool {
+	switch {
+	case conv3dForceGather:
+		return false
+	case conv3dForceTaps:
+		return true
+	case !s.gathers():
+		return false
+	}
+	f := s.frame()
+	return f.direct()
+}
+
+// frame returns the 2-D convolution of one temporal tap over every input
+// frame (N·T images).
+func (s Conv3dShape) frame() Conv2dShape {
+	return Conv2dShape{N: s.N * s.T, H: s.H, W: s.W, C: s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
+}
+
+// tapChunk returns how many frames of one clip one im2col chunk holds.
+func (s Conv3dShape) tapChunk() int { return max(1, min(s.T, s.frame().imagesPerChunk())) }
+
+// tapBlocks calls fn for every GEMM of tap dt over the input frames [t0,
+// t1) of clip n: m rows, the first input frame ti (its rows start at
+// (ti−t0)·OH·OW in the chunk) and the first output frame o.
+func (s Conv3dShape) tapBlocks(n, t0, t1, dt int, fn func(ti, o, frames int)) {
+	ot := s.OutT()
+	if s.StrideT == 1 {
+		o0, o1 := max(0, t0+s.PadT-dt), min(ot, t1+s.PadT-dt)
+		if o0 < o1 {
+			fn(o0-s.PadT+dt, n*ot+o0, o1-o0)
+		}
+		return
+	}
+	for t := t0; t < t1; t++ {
+		q := t + s.PadT - dt
+		if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
+			continue
+		}
+		fn(t, n*ot+q/s.StrideT, 1)
+	}
+}
+
+// tapPackedLen returns the packed weight length on the tap-sum path.
+func (s Conv3dShape) tapPackedLen() int {
+	d0, d1 := s.taps()
+	return (d1 - d0) * ConvPackedLen(s.frame())
+}
+
+// tapWeightGradLen returns the packed weight-gradient length on the
+// tap-sum path.
+func (s Conv3dShape) tapWeightGradLen() int {
+	d0, d1 := s.taps()
+	return (d1 - d0) * ConvWeightGradLen(s.frame())
+}
+
+// packConv3dTaps packs w [OC, C, KT, KH, KW] tap by tap.
+func packConv3dTaps(s Conv3dShape, w, wk []float32) {
+	f := s.frame()
+	kk := s.KH * s.KW
+	d0, d1 := s.taps()
+	l := ConvPackedLen(f)
+	tmp := getConvTmp(s.OC * s.C * kk)
+	defer convTmpPool.Put(tmp)
+	wt := *tmp
+	for j := 0; j < d1-d0; j++ {
+		for oc := 0; oc < s.OC*s.C; oc++ {
+			copy(wt[oc*kk:(oc+1)*kk], w[(oc*s.KT+d0+j)*kk:][:kk])
+		}
+		PackConvWeights(f, wt, wk[j*l:(j+1)*l])
+	}
+}
+
+// unpackConv3dTapsGrad adds the tap-by-tap gradient dwk into dw.
+func unpackConv3dTapsGrad(s Conv3dShape, dwk, dw []float32) {
+	f := s.frame()
+	kk := s.KH * s.KW
+	d0, d1 := s.taps()
+	l := ConvWeightGradLen(f)
+	tmp := getConvTmp(s.OC * s.C * kk)
+	defer convTmpPool.Put(tmp)
+	dwt := *tmp
+	for j := 0; j < d1-d0; j++ {
+		clear(dwt)
+		UnpackConvWeightsGrad(f, dwk[j*l:(j+1)*l], dwt)
+		for oc := 0; oc < s.OC*s.C; oc++ {
+			vecAcc(dw[(oc*s.KT+d0+j)*kk:][:kk], dwt[oc*kk:(oc+1)*kk])
+		}
+	}
+}
+
+// conv3dTapsForward is Conv3dForward on the tap-sum path (bias excluded).
+func conv3dTapsForward(s Conv3dShape, x, wk, y, scratch []float32) {
+	f := s.frame()
+	k, oc, per := f.K(), s.OC, f.OutH()*f.OutW()
+	l := ConvPackedLen(f)
+	direct, pw := f.direct(), f.pointwise()
+	_, ldc, _ := f.convScratchParts()
+	d0, d1 := s.taps()
+	clear(y[:s.Rows()*oc])
+	chunk := s.tapChunk()
+	for n := 0; n < s.N; n++ {
+		for t0 := 0; t0 < s.T; t0 += chunk {
+			t1 := min(t0+chunk, s.T)
+			r0 := (n*s.T + t0) * per
+			col, ld := scratch, ldc
+			if pw {
+				col, ld = x[r0*k:], k
+			} else {
+				im2col(f, x, r0, (n*s.T+t1)*per, col, ld)
+			}
+			for j := 0; j < d1-d0; j++ {
+				wkj := wk[j*l : (j+1)*l]
+				s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
+					a := col[(ti-t0)*per*ld:]
+					c := y[o*per*oc:]
+					m := frames * per
+					if direct {
+						convGemm(m, oc, k, a, ld, 1, wkj, k*convNR, convNR, c, oc, true)
+					} else {
+						Sgemm(false, false, m, oc, k, 1, a, ld, wkj, oc, 1, c, oc)
+					}
+				})
+			}
+		}
+	}
+}
+
+// conv3dTapsBackward is Conv3dBackward on the tap-sum path.
+func conv3dTapsBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
+	f := s.frame()
+	k, oc, per := f.K(), s.OC, f.OutH()*f.OutW()
+	l, lg := ConvPackedLen(f), ConvWeightGradLen(f)
+	direct, pw := f.direct(), f.pointwise()
+	_, ldc, _ := f.convScratchParts()
+	d0, d1 := s.taps()
+	chunk := s.tapChunk()
+	for n := 0; n < s.N; n++ {
+		for t0 := 0; t0 < s.T; t0 += chunk {
+			t1 := min(t0+chunk, s.T)
+			r0, r1 := (n*s.T+t0)*per, (n*s.T+t1)*per
+			if dwk != nil {
+				// col as plain rows (x itself, or im2col without the
+				// direct tiles) or as 32-column panels (direct tiles)
+				col, ld, panels := scratch, k, false
+				switch {
+				case pw:
+					col = x[r0*k:]
+				case direct:
+					panels = true
+					im2colPanels(f, x, r0, r1, col)
+				default:
+					im2col(f, x, r0, r1, col, k)
+				}
+				for j := 0; j < d1-d0; j++ {
+					dwj := dwk[j*lg : (j+1)*lg]
+					s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
+						m, rr := frames*per, (ti-t0)*per
+						dyc := dy[o*per*oc:]
+						switch {
+						case !direct:
+							Sgemm(true, false, k, oc, m, 1, col[rr*ld:], ld, dyc, oc, 1, dwj, oc)
+						case panels:
+							convGemm(oc, k, m, dyc, 1, oc, col[rr*convNR:], (r1-r0)*convNR, convNR, dwj, k, true)
+						default:
+							convGemm(oc, k, m, dyc, 1, oc, col[rr*ld:], convNR, ld, dwj, k, true)
+						}
+					})
+				}
+			}
+			if dx == nil {
+				continue
+			}
+			dcol, ld := scratch, ldc
+			if pw {
+				dcol, ld = dx[r0*k:], k // a pointwise convolution's dcol is dx itself
+			} else {
+				clear(dcol[:(r1-r0)*ld])
+			}
+			for j := 0; j < d1-d0; j++ {
+				wkj := wk[j*l : (j+1)*l]
+				s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
+					m := frames * per
+					dyc, dc := dy[o*per*oc:], dcol[(ti-t0)*per*ld:]
+					if direct {
+						convGemm(m, k, oc, dyc, oc, 1, wkj[convRound(oc, convNR)*k:], oc*convNR, convNR, dc, ld, true)
+					} else {
+						Sgemm(false, true, m, k, oc, 1, dyc, oc, wkj, oc, 1, dc, ld)
+					}
+				})
+			}
+			if !pw {
+				col2im(f, dcol, ld, n*s.T+t0, n*s.T+t1, dx)
+			}
+		}
+	}
+}
