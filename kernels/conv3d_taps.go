@@ -33,25 +33,26 @@ package kernels
 var conv3dForceGather, conv3dForceTaps = false, false
 
 // tapSum reports whether s runs on the tap-sum path rather than as a 2-D
-// convolution over the temporal gather.
-//
-// The gather path stays where it is measured faster at one thread
-// (README, "Conv3d against PyTorch"): convolutions that need no gather at
-// all (1×k×k kernels at temporal stride 1, a one-frame clip's middle tap),
-// and maps of at most convSmallMap output pixels, where the 2-D kernels
-// run Sgemm, whose packed blocks gain more from the gather's deeper
-// reduction (K = KT·C·KH·KW) than the repeated unfolding costs.
+// convolution over the temporal gather: whenever there is a gather to
+// avoid. Convolutions that need none (1×k×k kernels at temporal stride 1,
+// a one-frame clip's middle tap) run as one 2-D convolution over the N·T
+// frames, which is the tap sum with a single tap and no accumulation.
+// The exception is a temporal stride above 1 on a map of fewer than 32
+// output pixels (layer4.0.conv1 of an 8-frame r3d_18, 4×4): there every
+// tap is a GEMM per output frame of a few rows, and Sgemm repacks the
+// tap's whole weight matrix for each, which costs more than the gather's
+// repeated unfolding (one GEMM of every frame and tap). At one thread the
+// tap sum was measured as fast or faster than the gather on every other
+// r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test -run
+// PathTimes -v; README, "Conv3d against PyTorch").
 func (s Conv3dShape) tapSum() bool {
 	switch {
 	case conv3dForceGather:
 		return false
 	case conv3dForceTaps:
 		return true
-	case !s.gathers():
-		return false
 	}
-	f := s.frame()
-	return f.direct()
+	return s.gathers() && (s.StrideT == 1 || s.OutH()*s.OutW() >= 32)
 }
 
 // frame returns the 2-D convolution of one temporal tap over every input
@@ -60,27 +61,49 @@ func (s Conv3dShape) frame() Conv2dShape {
 	return Conv2dShape{N: s.N * s.T, H: s.H, W: s.W, C: s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
 }
 
-// tapChunk returns how many frames of one clip one im2col chunk holds.
-func (s Conv3dShape) tapChunk() int { return max(1, min(s.T, s.frame().imagesPerChunk())) }
+// tapChunk returns how many frames (of any clips) one im2col chunk holds.
+func (s Conv3dShape) tapChunk() int { return s.frame().imagesPerChunk() }
 
-// tapBlocks calls fn for every GEMM of tap dt over the input frames [t0,
-// t1) of clip n: m rows, the first input frame ti (its rows start at
-// (ti−t0)·OH·OW in the chunk) and the first output frame o.
-func (s Conv3dShape) tapBlocks(n, t0, t1, dt int, fn func(ti, o, frames int)) {
+// tapBlocks calls fn for the GEMMs of tap dt over the input frames [g0,
+// g1) (global frame indices n·T + t, the rows of one im2col chunk): the
+// first input frame's offset in the chunk (its rows start at that times
+// OH·OW), the first output frame (global, n·OT + ot) and the number of
+// frames. Blocks that continue each other in both the chunk and the
+// output are merged, so at temporal stride 1 a tap that reads frame ot
+// for output frame ot (the middle tap of a padded kernel) is one GEMM
+// over the whole chunk, across clips.
+func (s Conv3dShape) tapBlocks(g0, g1, dt int, fn func(ci, o, frames int)) {
 	ot := s.OutT()
-	if s.StrideT == 1 {
-		o0, o1 := max(0, t0+s.PadT-dt), min(ot, t1+s.PadT-dt)
-		if o0 < o1 {
-			fn(o0-s.PadT+dt, n*ot+o0, o1-o0)
+	pc, po, pf := 0, 0, 0 // pending block
+	emit := func(ci, o, frames int) {
+		if pf > 0 && ci == pc+pf && o == po+pf {
+			pf += frames
+			return
 		}
-		return
+		if pf > 0 {
+			fn(pc, po, pf)
+		}
+		pc, po, pf = ci, o, frames
 	}
-	for t := t0; t < t1; t++ {
-		q := t + s.PadT - dt
-		if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
+	for n := g0 / s.T; n*s.T < g1; n++ {
+		t0, t1 := max(g0, n*s.T)-n*s.T, min(g1, (n+1)*s.T)-n*s.T
+		if s.StrideT == 1 {
+			o0, o1 := max(0, t0+s.PadT-dt), min(ot, t1+s.PadT-dt)
+			if o0 < o1 {
+				emit(n*s.T+o0-s.PadT+dt-g0, n*ot+o0, o1-o0)
+			}
 			continue
 		}
-		fn(t, n*ot+q/s.StrideT, 1)
+		for t := t0; t < t1; t++ {
+			q := t + s.PadT - dt
+			if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
+				continue
+			}
+			emit(n*s.T+t-g0, n*ot+q/s.StrideT, 1)
+		}
+	}
+	if pf > 0 {
+		fn(pc, po, pf)
 	}
 }
 
@@ -142,29 +165,27 @@ func conv3dTapsForward(s Conv3dShape, x, wk, y, scratch []float32) {
 	d0, d1 := s.taps()
 	clear(y[:s.Rows()*oc])
 	chunk := s.tapChunk()
-	for n := 0; n < s.N; n++ {
-		for t0 := 0; t0 < s.T; t0 += chunk {
-			t1 := min(t0+chunk, s.T)
-			r0 := (n*s.T + t0) * per
-			col, ld := scratch, ldc
-			if pw {
-				col, ld = x[r0*k:], k
-			} else {
-				im2col(f, x, r0, (n*s.T+t1)*per, col, ld)
-			}
-			for j := 0; j < d1-d0; j++ {
-				wkj := wk[j*l : (j+1)*l]
-				s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
-					a := col[(ti-t0)*per*ld:]
-					c := y[o*per*oc:]
-					m := frames * per
-					if direct {
-						convGemm(m, oc, k, a, ld, 1, wkj, k*convNR, convNR, c, oc, true)
-					} else {
-						Sgemm(false, false, m, oc, k, 1, a, ld, wkj, oc, 1, c, oc)
-					}
-				})
-			}
+	for g0 := 0; g0 < s.N*s.T; g0 += chunk {
+		g1 := min(g0+chunk, s.N*s.T)
+		r0 := g0 * per
+		col, ld := scratch, ldc
+		if pw {
+			col, ld = x[r0*k:], k
+		} else {
+			im2col(f, x, r0, g1*per, col, ld)
+		}
+		for j := 0; j < d1-d0; j++ {
+			wkj := wk[j*l : (j+1)*l]
+			s.tapBlocks(g0, g1, d0+j, func(ci, o, frames int) {
+				a := col[ci*per*ld:]
+				c := y[o*per*oc:]
+				m := frames * per
+				if direct {
+					convGemm(m, oc, k, a, ld, 1, wkj, k*convNR, convNR, c, oc, true)
+				} else {
+					Sgemm(false, false, m, oc, k, 1, a, ld, wkj, oc, 1, c, oc)
+				}
+			})
 		}
 	}
 }
@@ -178,63 +199,61 @@ func conv3dTapsBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	_, ldc, _ := f.convScratchParts()
 	d0, d1 := s.taps()
 	chunk := s.tapChunk()
-	for n := 0; n < s.N; n++ {
-		for t0 := 0; t0 < s.T; t0 += chunk {
-			t1 := min(t0+chunk, s.T)
-			r0, r1 := (n*s.T+t0)*per, (n*s.T+t1)*per
-			if dwk != nil {
-				// col as plain rows (x itself, or im2col without the
-				// direct tiles) or as 32-column panels (direct tiles)
-				col, ld, panels := scratch, k, false
-				switch {
-				case pw:
-					col = x[r0*k:]
-				case direct:
-					panels = true
-					im2colPanels(f, x, r0, r1, col)
-				default:
-					im2col(f, x, r0, r1, col, k)
-				}
-				for j := 0; j < d1-d0; j++ {
-					dwj := dwk[j*lg : (j+1)*lg]
-					s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
-						m, rr := frames*per, (ti-t0)*per
-						dyc := dy[o*per*oc:]
-						switch {
-						case !direct:
-							Sgemm(true, false, k, oc, m, 1, col[rr*ld:], ld, dyc, oc, 1, dwj, oc)
-						case panels:
-							convGemm(oc, k, m, dyc, 1, oc, col[rr*convNR:], (r1-r0)*convNR, convNR, dwj, k, true)
-						default:
-							convGemm(oc, k, m, dyc, 1, oc, col[rr*ld:], convNR, ld, dwj, k, true)
-						}
-					})
-				}
-			}
-			if dx == nil {
-				continue
-			}
-			dcol, ld := scratch, ldc
-			if pw {
-				dcol, ld = dx[r0*k:], k // a pointwise convolution's dcol is dx itself
-			} else {
-				clear(dcol[:(r1-r0)*ld])
+	for g0 := 0; g0 < s.N*s.T; g0 += chunk {
+		g1 := min(g0+chunk, s.N*s.T)
+		r0, r1 := g0*per, g1*per
+		if dwk != nil {
+			// col as plain rows (x itself, or im2col without the
+			// direct tiles) or as 32-column panels (direct tiles)
+			col, ld, panels := scratch, k, false
+			switch {
+			case pw:
+				col = x[r0*k:]
+			case direct:
+				panels = true
+				im2colPanels(f, x, r0, r1, col)
+			default:
+				im2col(f, x, r0, r1, col, k)
 			}
 			for j := 0; j < d1-d0; j++ {
-				wkj := wk[j*l : (j+1)*l]
-				s.tapBlocks(n, t0, t1, d0+j, func(ti, o, frames int) {
-					m := frames * per
-					dyc, dc := dy[o*per*oc:], dcol[(ti-t0)*per*ld:]
-					if direct {
-						convGemm(m, k, oc, dyc, oc, 1, wkj[convRound(oc, convNR)*k:], oc*convNR, convNR, dc, ld, true)
-					} else {
-						Sgemm(false, true, m, k, oc, 1, dyc, oc, wkj, oc, 1, dc, ld)
+				dwj := dwk[j*lg : (j+1)*lg]
+				s.tapBlocks(g0, g1, d0+j, func(ci, o, frames int) {
+					m, rr := frames*per, ci*per
+					dyc := dy[o*per*oc:]
+					switch {
+					case !direct:
+						Sgemm(true, false, k, oc, m, 1, col[rr*ld:], ld, dyc, oc, 1, dwj, oc)
+					case panels:
+						convGemm(oc, k, m, dyc, 1, oc, col[rr*convNR:], (r1-r0)*convNR, convNR, dwj, k, true)
+					default:
+						convGemm(oc, k, m, dyc, 1, oc, col[rr*ld:], convNR, ld, dwj, k, true)
 					}
 				})
 			}
-			if !pw {
-				col2im(f, dcol, ld, n*s.T+t0, n*s.T+t1, dx)
-			}
+		}
+		if dx == nil {
+			continue
+		}
+		dcol, ld := scratch, ldc
+		if pw {
+			dcol, ld = dx[r0*k:], k // a pointwise convolution's dcol is dx itself
+		} else {
+			clear(dcol[:(r1-r0)*ld])
+		}
+		for j := 0; j < d1-d0; j++ {
+			wkj := wk[j*l : (j+1)*l]
+			s.tapBlocks(g0, g1, d0+j, func(ci, o, frames int) {
+				m := frames * per
+				dyc, dc := dy[o*per*oc:], dcol[ci*per*ld:]
+				if direct {
+					convGemm(m, k, oc, dyc, oc, 1, wkj[convRound(oc, convNR)*k:], oc*convNR, convNR, dc, ld, true)
+				} else {
+					Sgemm(false, true, m, k, oc, 1, dyc, oc, wkj, oc, 1, dc, ld)
+				}
+			})
+		}
+		if !pw {
+			col2im(f, dcol, ld, g0, g1, dx)
 		}
 	}
 }

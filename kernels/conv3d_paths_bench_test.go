@@ -1,0 +1,52 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestConv3dPathTimes prints, per r3d_18 shape, the fastest forward +
+// backward of each 3-D path (tap sum, gather) over each 2-D kernel choice
+// (the default per map size, direct tiles on every map). It only runs with
+// CONV3D_PATH_TIMES=1 (a measurement, not a check): the data behind
+// Conv3dShape.tapSum.
+func TestConv3dPathTimes(t *testing.T) {
+	if os.Getenv("CONV3D_PATH_TIMES") == "" {
+		t.Skip("set CONV3D_PATH_TIMES=1 to time the Conv3d paths")
+	}
+	defer func(g, tp bool) { conv3dForceGather, conv3dForceTaps = g, tp }(conv3dForceGather, conv3dForceTaps)
+	// rounds alternate the paths, so that load from other processes falls
+	// on all of them alike; each keeps its fastest repetition
+	type key struct{ shape, path2, path3 string }
+	best := map[key]float64{}
+	for round := 0; round < 3; round++ {
+		for _, sh := range R3DConvShapes() {
+			for _, path2 := range []string{"auto", "direct"} {
+				for _, path3 := range []string{"gather", "taps"} {
+					restore := setConvPath(path2)
+					conv3dForceTaps, conv3dForceGather = path3 == "taps", path3 == "gather"
+					r, err := BenchConv3d([]Conv3dBenchShape{sh}, BenchConvOptions{MinTime: 200 * time.Millisecond})
+					restore()
+					if err != nil {
+						t.Fatal(err)
+					}
+					k := key{sh.Name, path2, path3}
+					if v, ok := best[k]; !ok || r[0].MsMin < v {
+						best[k] = r[0].MsMin
+					}
+				}
+			}
+		}
+	}
+	for _, sh := range R3DConvShapes() {
+		line := fmt.Sprintf("%-26s", sh.Name)
+		for _, path2 := range []string{"auto", "direct"} {
+			for _, path3 := range []string{"gather", "taps"} {
+				line += fmt.Sprintf("  %s/%s %6.1f", path3, path2, best[key{sh.Name, path2, path3}])
+			}
+		}
+		t.Log(line)
+	}
+}
