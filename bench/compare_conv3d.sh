@@ -43,9 +43,10 @@ if b is None:
     for n in g:
         print("| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |" % (n, g[n], t[n], t[n] / g[n], gc[n], tc[n], tc[n] / gc[n]))
 else:
-    print("| shape | BASE ms (min) | Go ms (min) | PyTorch ms (min) | PyTorch/BASE | PyTorch/Go | Go cpu ms | PyTorch cpu ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    bc = load(sys.argv[3], "cpu_ms")
+    print("| shape | BASE ms (min) | Go ms (min) | PyTorch ms (min) | PyTorch/BASE | PyTorch/Go | BASE cpu ms | Go cpu ms | PyTorch cpu ms | PyTorch/Go (cpu) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in g:
-        print("| %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.1f |" % (n, b[n], g[n], t[n], t[n] / b[n], t[n] / g[n], gc[n], tc[n]))
+        print("| %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.1f | %.1f | %.2f |" % (n, b[n], g[n], t[n], t[n] / b[n], t[n] / g[n], bc[n], gc[n], tc[n], tc[n] / gc[n]))
 PY
 rm -f "$GO" "$PT" "$BS"

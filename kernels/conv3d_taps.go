@@ -40,11 +40,12 @@ var conv3dForceGather, conv3dForceTaps = false, false
 // The exception is a temporal stride above 1 on a map of fewer than 32
 // output pixels (layer4.0.conv1 of an 8-frame r3d_18, 4×4): there every
 // tap is a GEMM per output frame of a few rows, and Sgemm repacks the
-// tap's whole weight matrix for each, which costs more than the gather's
-// repeated unfolding (one GEMM of every frame and tap). At one thread the
-// tap sum was measured as fast or faster than the gather on every other
-// r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test -run
-// PathTimes -v; README, "Conv3d against PyTorch").
+// tap's whole weight matrix for each, which costs as much as the
+// gather's repeated unfolding (one GEMM over every frame and tap); the
+// two measured within noise of each other, and the gather is kept. At
+// one thread the tap sum was measured faster than the gather on every
+// other r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test
+// -run PathTimes -v; README, "Conv3d against PyTorch").
 func (s Conv3dShape) tapSum() bool {
 	switch {
 	case conv3dForceGather:
