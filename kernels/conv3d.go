@@ -139,7 +139,7 @@ func Conv3dWeightGradLen(s Conv3dShape) int {
 // Conv3dBackward needs Conv3dBackwardScratchLen.
 func Conv3dScratchLen(s Conv3dShape) int {
 	if s.tapSum() {
-		return ConvScratchLen(s.frame())
+		return s.tapScratchLen()
 	}
 	return s.gatherLen() + ConvScratchLen(s.plane())
 }
@@ -148,7 +148,7 @@ func Conv3dScratchLen(s Conv3dShape) int {
 // (the gathered input and its gradient, then the 2-D scratch).
 func Conv3dBackwardScratchLen(s Conv3dShape) int {
 	if s.tapSum() {
-		return ConvScratchLen(s.frame())
+		return s.tapScratchLen()
 	}
 	return 2*s.gatherLen() + ConvScratchLen(s.plane())
 }

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -10,8 +11,8 @@ import (
 // TestConv3dPathTimes prints, per r3d_18 shape, the fastest forward +
 // backward of each 3-D path (tap sum, gather) over each 2-D kernel choice
 // (the default per map size, direct tiles on every map). It only runs with
-// CONV3D_PATH_TIMES=1 (a measurement, not a check): the data behind
-// Conv3dShape.tapSum.
+// CONV3D_PATH_TIMES=1, or =NAME for the one shape NAME (a measurement,
+// not a check): the data behind Conv3dShape.tapSum.
 func TestConv3dPathTimes(t *testing.T) {
 	if os.Getenv("CONV3D_PATH_TIMES") == "" {
 		t.Skip("set CONV3D_PATH_TIMES=1 to time the Conv3d paths")
@@ -19,10 +20,14 @@ func TestConv3dPathTimes(t *testing.T) {
 	defer func(g, tp bool) { conv3dForceGather, conv3dForceTaps = g, tp }(conv3dForceGather, conv3dForceTaps)
 	// rounds alternate the paths, so that load from other processes falls
 	// on all of them alike; each keeps its fastest repetition
+	shapes := R3DConvShapes()
+	if only := os.Getenv("CONV3D_PATH_TIMES"); only != "1" {
+		shapes = slices.DeleteFunc(shapes, func(sh Conv3dBenchShape) bool { return sh.Name != only })
+	}
 	type key struct{ shape, path2, path3 string }
 	best := map[key]float64{}
 	for round := 0; round < 3; round++ {
-		for _, sh := range R3DConvShapes() {
+		for _, sh := range shapes {
 			for _, path2 := range []string{"auto", "direct"} {
 				for _, path3 := range []string{"gather", "taps"} {
 					restore := setConvPath(path2)
@@ -40,7 +45,7 @@ func TestConv3dPathTimes(t *testing.T) {
 			}
 		}
 	}
-	for _, sh := range R3DConvShapes() {
+	for _, sh := range shapes {
 		line := fmt.Sprintf("%-26s", sh.Name)
 		for _, path2 := range []string{"auto", "direct"} {
 			for _, path3 := range []string{"gather", "taps"} {

@@ -12,16 +12,19 @@ package kernels
 //	Y rows of output frames [o0, o1)  += Col rows of input frames [o0·St−Pt+dt, ...) · W_dt
 //
 // With StrideT = 1 the input frames a tap reads for consecutive output
-// frames are consecutive, so one GEMM covers a whole block of frames; with
-// StrideT > 1 there is one GEMM per (output frame, tap), still on the
-// frame's single im2col. The backward passes mirror it per tap:
+// frames are consecutive, so one GEMM covers a whole block of frames (and
+// clips, where they continue each other); with StrideT > 1 they are St
+// frames apart, so a chunk of whole clips is unfolded in phase order
+// (phasePos: by t mod St, then clip, then t / St), which makes them
+// consecutive rows again. The backward passes mirror it per tap:
 //
 //	dW_dt += Col_blockᵀ · dY_block        dCol_block += dY_block · W_dtᵀ
 //
 // and dCol is folded back by one col2im per input frame. A 1×1 spatial
 // kernel at stride 1 without padding (the temporal factor of R(2+1)D)
-// needs no im2col at all: Col is x itself. Frames are unfolded in chunks
-// of f.imagesPerChunk() frames of one clip, which bounds the scratch.
+// needs no im2col at all at temporal stride 1: Col is x itself. Frames
+// are unfolded in chunks of about f.imagesPerChunk() frames (tapChunk),
+// which bounds the scratch.
 //
 // The packed weights are the taps' 2-D packings, one after the other:
 // wk[j·L : (j+1)·L] = PackConvWeights(f, w[:, :, d0+j]), L =
@@ -37,15 +40,9 @@ var conv3dForceGather, conv3dForceTaps = false, false
 // avoid. Convolutions that need none (1×k×k kernels at temporal stride 1,
 // a one-frame clip's middle tap) run as one 2-D convolution over the N·T
 // frames, which is the tap sum with a single tap and no accumulation.
-// The exception is a temporal stride above 1 on a map of fewer than 32
-// output pixels (layer4.0.conv1 of an 8-frame r3d_18, 4×4): there every
-// tap is a GEMM per output frame of a few rows, and Sgemm repacks the
-// tap's whole weight matrix for each, which costs as much as the
-// gather's repeated unfolding (one GEMM over every frame and tap); the
-// two measured within noise of each other, and the gather is kept. At
-// one thread the tap sum was measured faster than the gather on every
-// other r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test
-// -run PathTimes -v; README, "Conv3d against PyTorch").
+// At one thread the tap sum was measured faster than the gather on every
+// r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test -run
+// PathTimes -v; README, "Conv3d against PyTorch").
 func (s Conv3dShape) tapSum() bool {
 	switch {
 	case conv3dForceGather:
@@ -53,7 +50,7 @@ func (s Conv3dShape) tapSum() bool {
 	case conv3dForceTaps:
 		return true
 	}
-	return s.gathers() && (s.StrideT == 1 || s.OutH()*s.OutW() >= 32)
+	return s.gathers()
 }
 
 // frame returns the 2-D convolution of one temporal tap over every input
@@ -62,8 +59,70 @@ func (s Conv3dShape) frame() Conv2dShape {
 	return Conv2dShape{N: s.N * s.T, H: s.H, W: s.W, C: s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
 }
 
-// tapChunk returns how many frames (of any clips) one im2col chunk holds.
-func (s Conv3dShape) tapChunk() int { return s.frame().imagesPerChunk() }
+// tapChunk returns how many frames one im2col chunk holds: any frames at
+// temporal stride 1, whole clips (at least one) above it.
+func (s Conv3dShape) tapChunk() int {
+	c := s.frame().imagesPerChunk()
+	if s.StrideT > 1 {
+		c = max(1, c/s.T) * s.T
+	}
+	return c
+}
+
+// tapScratchLen returns the scratch length of the tap-sum path (forward
+// and backward): one chunk of im2col rows.
+func (s Conv3dShape) tapScratchLen() int {
+	f := s.frame()
+	_, ldc, _ := f.convScratchParts()
+	return max(ConvScratchLen(f), s.tapChunk()*f.OutH()*f.OutW()*ldc)
+}
+
+// phasePos returns where frame t of clip n sits in a chunk of the whole
+// clips [n0, n1) at temporal stride St > 1: frames are ordered by phase t
+// mod St, then clip, then t / St. A tap reads frames of one phase, one
+// St apart, for consecutive output frames, so in this order they are
+// consecutive rows, and (where every clip uses the same frames) one block
+// across clips.
+func (s Conv3dShape) phasePos(n0, n1, n, t int) int {
+	st := s.StrideT
+	p := t % st
+	start := 0
+	for pp := 0; pp < p; pp++ {
+		start += (s.T - pp + st - 1) / st
+	}
+	return start*(n1-n0) + (n-n0)*((s.T-p+st-1)/st) + t/st
+}
+
+// unfoldChunk writes the im2col rows of the frames [g0, g1) into col
+// (rows ld apart): in frame order at temporal stride 1, in phasePos order
+// above it.
+func (s Conv3dShape) unfoldChunk(f Conv2dShape, x []float32, g0, g1 int, col []float32, ld int) {
+	per := f.OutH() * f.OutW()
+	if s.StrideT == 1 {
+		im2col(f, x, g0*per, g1*per, col, ld)
+		return
+	}
+	n0, n1 := g0/s.T, g1/s.T
+	for g := g0; g < g1; g++ {
+		pos := s.phasePos(n0, n1, g/s.T, g%s.T)
+		im2col(f, x, g*per, (g+1)*per, col[pos*per*ld:], ld)
+	}
+}
+
+// foldChunk adds the column gradient of the frames [g0, g1), laid out as
+// unfoldChunk writes them, into dx.
+func (s Conv3dShape) foldChunk(f Conv2dShape, dcol []float32, ld, g0, g1 int, dx []float32) {
+	if s.StrideT == 1 {
+		col2im(f, dcol, ld, g0, g1, dx)
+		return
+	}
+	per := f.OutH() * f.OutW()
+	n0, n1 := g0/s.T, g1/s.T
+	for g := g0; g < g1; g++ {
+		pos := s.phasePos(n0, n1, g/s.T, g%s.T)
+		col2im(f, dcol[pos*per*ld:], ld, g, g+1, dx)
+	}
+}
 
 // tapBlocks calls fn for the GEMMs of tap dt over the input frames [g0,
 // g1) (global frame indices n·T + t, the rows of one im2col chunk): the
@@ -72,7 +131,8 @@ func (s Conv3dShape) tapChunk() int { return s.frame().imagesPerChunk() }
 // frames. Blocks that continue each other in both the chunk and the
 // output are merged, so at temporal stride 1 a tap that reads frame ot
 // for output frame ot (the middle tap of a padded kernel) is one GEMM
-// over the whole chunk, across clips.
+// over the whole chunk, across clips. Above temporal stride 1 the chunk
+// holds whole clips in phasePos order and offsets are positions in it.
 func (s Conv3dShape) tapBlocks(g0, g1, dt int, fn func(ci, o, frames int)) {
 	ot := s.OutT()
 	pc, po, pf := 0, 0, 0 // pending block
@@ -95,12 +155,19 @@ func (s Conv3dShape) tapBlocks(g0, g1, dt int, fn func(ci, o, frames int)) {
 			}
 			continue
 		}
-		for t := t0; t < t1; t++ {
-			q := t + s.PadT - dt
-			if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
-				continue
-			}
-			emit(n*s.T+t-g0, n*ot+q/s.StrideT, 1)
+		// whole clips, phasePos order: output frames [o0, o1) read
+		// t = o·St − Pt + dt in [0, T)
+		st, a := s.StrideT, s.PadT-dt
+		o0 := 0
+		if a > 0 {
+			o0 = (a + st - 1) / st
+		}
+		o1 := 0
+		if s.T-1+a >= 0 {
+			o1 = min(ot, (s.T-1+a)/st+1)
+		}
+		if o0 < o1 {
+			emit(s.phasePos(g0/s.T, g1/s.T, n, o0*st-a), n*ot+o0, o1-o0)
 		}
 	}
 	if pf > 0 {
@@ -161,7 +228,9 @@ func conv3dTapsForward(s Conv3dShape, x, wk, y, scratch []float32) {
 	f := s.frame()
 	k, oc, per := f.K(), s.OC, f.OutH()*f.OutW()
 	l := ConvPackedLen(f)
-	direct, pw := f.direct(), f.pointwise()
+	// x itself is the column matrix of a pointwise convolution, in frame
+	// order (at temporal stride 1 only: above it the rows are reordered)
+	direct, pw := f.direct(), f.pointwise() && s.StrideT == 1
 	_, ldc, _ := f.convScratchParts()
 	d0, d1 := s.taps()
 	clear(y[:s.Rows()*oc])
@@ -173,7 +242,7 @@ func conv3dTapsForward(s Conv3dShape, x, wk, y, scratch []float32) {
 		if pw {
 			col, ld = x[r0*k:], k
 		} else {
-			im2col(f, x, r0, g1*per, col, ld)
+			s.unfoldChunk(f, x, g0, g1, col, ld)
 		}
 		for j := 0; j < d1-d0; j++ {
 			wkj := wk[j*l : (j+1)*l]
@@ -196,7 +265,9 @@ func conv3dTapsBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	f := s.frame()
 	k, oc, per := f.K(), s.OC, f.OutH()*f.OutW()
 	l, lg := ConvPackedLen(f), ConvWeightGradLen(f)
-	direct, pw := f.direct(), f.pointwise()
+	// x itself is the column matrix of a pointwise convolution, in frame
+	// order (at temporal stride 1 only: above it the rows are reordered)
+	direct, pw := f.direct(), f.pointwise() && s.StrideT == 1
 	_, ldc, _ := f.convScratchParts()
 	d0, d1 := s.taps()
 	chunk := s.tapChunk()
@@ -210,11 +281,14 @@ func conv3dTapsBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 			switch {
 			case pw:
 				col = x[r0*k:]
-			case direct:
+			case direct && s.StrideT == 1:
 				panels = true
 				im2colPanels(f, x, r0, r1, col)
+			case direct: // phasePos order, plain rows ldc apart
+				ld = ldc
+				s.unfoldChunk(f, x, g0, g1, col, ld)
 			default:
-				im2col(f, x, r0, r1, col, k)
+				s.unfoldChunk(f, x, g0, g1, col, k)
 			}
 			for j := 0; j < d1-d0; j++ {
 				dwj := dwk[j*lg : (j+1)*lg]
@@ -254,7 +328,7 @@ func conv3dTapsBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 			})
 		}
 		if !pw {
-			col2im(f, dcol, ld, g0, g1, dx)
+			s.foldChunk(f, dcol, ld, g0, g1, dx)
 		}
 	}
 }

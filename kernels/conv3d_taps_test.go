@@ -136,7 +136,7 @@ func TestConv3dTapSumChoice(t *testing.T) {
 	want := map[string]bool{
 		"stem": true, "layer1.conv": true, "layer2.0.conv1": true, "layer2.conv": true,
 		"layer2.0.downsample": true, "layer3.0.conv1": true, "layer3.conv": true,
-		"layer4.0.conv1": false, "layer4.conv": false,
+		"layer4.0.conv1": true, "layer4.conv": false,
 		"r2plus1d.layer1.spatial": false, "r2plus1d.layer1.temporal": true,
 	}
 	for _, sh := range R3DConvShapes() {
