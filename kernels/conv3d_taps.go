@@ -31,27 +31,21 @@ package kernels
 // ConvPackedLen(f), for the used taps [d0, d1) (see taps); the weight
 // gradient likewise holds one 2-D gradient of OC·C·KH·KW per used tap.
 
-// conv3dForceGather and conv3dForceTaps override the per-shape choice of
-// path (tests and benchmarks).
-var conv3dForceGather, conv3dForceTaps = false, false
+// conv3dForceTaps makes every shape take the tap-sum path (tests and
+// benchmarks).
+var conv3dForceTaps = false
 
-// tapSum reports whether s runs on the tap-sum path rather than as a 2-D
-// convolution over the temporal gather: whenever there is a gather to
-// avoid. Convolutions that need none (1×k×k kernels at temporal stride 1,
-// a one-frame clip's middle tap) run as one 2-D convolution over the N·T
-// frames, which is the tap sum with a single tap and no accumulation.
-// At one thread the tap sum was measured faster than the gather on every
-// r3d_18 shape that gathers (kernels: CONV3D_PATH_TIMES=1 go test -run
-// PathTimes -v; README, "Conv3d against PyTorch").
-func (s Conv3dShape) tapSum() bool {
-	switch {
-	case conv3dForceGather:
-		return false
-	case conv3dForceTaps:
-		return true
-	}
-	return s.gathers()
-}
+// tapSum reports whether s runs on the tap-sum path: whenever it is more
+// than one 2-D convolution over the frames (multiTap), or when forced.
+//
+// It replaced a temporal gather (the KT input frames of each output frame
+// stacked along channels, one 2-D convolution over them, so every input
+// frame was unfolded KT times), which it beat at one thread on every
+// r3d_18 shape that gathered (README, "Conv3d against PyTorch"). A shape
+// with one tap runs as the plain 2-D convolution, which needs no
+// accumulation into the output; CONV3D_PATH_TIMES=1 go test -run
+// PathTimes -v times both routes.
+func (s Conv3dShape) tapSum() bool { return conv3dForceTaps || s.multiTap() }
 
 // frame returns the 2-D convolution of one temporal tap over every input
 // frame (N·T images).

@@ -53,15 +53,16 @@ func conv3dRefBackward(s Conv3dShape, x, w, dy []float32) (dx, dw []float64) {
 }
 
 // TestConv3dPathsMatchLoops checks forward and both gradients of both 3-D
-// paths (tap sum, temporal gather) on both 2-D kernel paths (direct tiles,
-// Sgemm) against the loop references, with im2col chunks small enough
+// paths (the default per shape, the tap sum forced on every shape) on
+// both 2-D kernel paths (direct tiles, Sgemm) against the loop
+// references, with im2col chunks small enough
 // that a clip's frames span several chunks. The shapes cover temporal
 // stride 2 with and without padding, asymmetric padding reach (PadT <
 // KT−1), 1×1 spatial kernels (no im2col), a 1×1×1 stride-2 downsample,
 // taps that only meet padding, and bias.
 func TestConv3dPathsMatchLoops(t *testing.T) {
 	defer func(chunk int) { ConvChunkBytes = chunk }(ConvChunkBytes)
-	defer func(g, tp bool) { conv3dForceGather, conv3dForceTaps = g, tp }(conv3dForceGather, conv3dForceTaps)
+	defer func(tp bool) { conv3dForceTaps = tp }(conv3dForceTaps)
 	shapes := []Conv3dShape{
 		{N: 2, T: 5, H: 9, W: 9, C: 16, OC: 40, KT: 3, KH: 3, KW: 3, StrideT: 1, Stride: 1, PadT: 1, Pad: 1},
 		{N: 1, T: 6, H: 10, W: 10, C: 8, OC: 20, KT: 3, KH: 3, KW: 3, StrideT: 2, Stride: 2, PadT: 1, Pad: 1},
@@ -85,10 +86,10 @@ func TestConv3dPathsMatchLoops(t *testing.T) {
 		wantDx, wantDw := conv3dRefBackward(s, x, w, dy)
 		tol := 1e-4 * math.Sqrt(float64(s.C*s.KT*s.KH*s.KW))
 		for _, path2 := range convPaths() {
-			for _, path3 := range []string{"taps", "gather"} {
+			for _, path3 := range []string{"taps", "auto"} {
 				t.Run(fmt.Sprintf("%d/%s/%s", i, path3, path2), func(t *testing.T) {
 					defer setConvPath(path2)()
-					conv3dForceTaps, conv3dForceGather = path3 == "taps", path3 == "gather"
+					conv3dForceTaps = path3 == "taps"
 					ConvChunkBytes = 4 * s.H * s.W * 9 * s.C * 2 // two or three frames a chunk
 					wk := make([]float32, Conv3dPackedLen(s))
 					PackConv3dWeights(s, w, wk)
