@@ -15,8 +15,8 @@ import (
 //	b [OC] or nil            bias
 //	-> [N, OT, OH, OW, OC]   OT = (T + 2·padT − KT)/strideT + 1, OH likewise with stride, pad
 //
-// It runs as a 2-D convolution over a temporal gather of the input
-// (kernels.Conv3dForward); backward accumulates dx, dw and db
+// It runs as a sum over the temporal taps of 2-D convolutions of the
+// input frames (kernels.Conv3dForward); backward accumulates dx, dw and db
 // (kernels.Conv3dBackward, kernels.ConvBiasGrad).
 func Conv3d(x, w, b *Value, strideT, stride, padT, pad int) *Value {
 	xs, ws := x.Shape(), w.Shape()

@@ -16,20 +16,15 @@ import (
 //	wk                       the weights repacked by PackConv3dWeights
 //	y  [N, OT, OH, OW, OC]   output, OT = (T + 2·PadT − KT)/StrideT + 1
 //
-// It runs as a 2-D convolution over a temporal gather: output frame ot
-// reads the KT input frames ot·StrideT − PadT + dt (zeros outside the
-// clip), so stacking those frames along the channel axis,
-//
-//	xg [N·OT, H, W, KT·C]    xg[n·OT+ot][h][w][dt·C+c] = x[n][ot·St−Pt+dt][h][w][c]
-//
-// turns the 3-D convolution into Conv2d(xg, w2) with w2 [OC, KT·C, KH, KW],
-// w2[o][dt·C+c] = w[o][c][dt]. The im2col of that 2-D convolution is the
-// 3-D one's (vol2col) and its GEMMs are the 2-D kernels' (direct AVX-512
-// tiles or Sgemm). A kernel with KT = 1, StrideT = 1, PadT = 0 (the
-// spatial half of R(2+1)D) needs no gather: x itself is xg. Taps that
-// meet only zero padding for every output frame (all but the middle one
-// on a one-frame clip, as in layer4 of an 8-frame r3d_18) are dropped
-// from xg and w2, so their zeros cost nothing.
+// It runs as a sum over the temporal taps of 2-D convolutions of the
+// input frames, each frame unfolded (im2col) once and each tap one GEMM
+// against its own weights (conv3d_taps.go). A shape with a single used
+// tap that reads output frame ot from input frame ot (KT = 1 at temporal
+// stride 1, the spatial half of R(2+1)D; the middle tap of a one-frame
+// clip) is simply a 2-D convolution over the N·T frames. Taps that meet
+// only zero padding for every output frame (all but the middle one on a
+// one-frame clip, as in layer4 of an 8-frame r3d_18) are left out, so
+// their zeros cost nothing.
 type Conv3dShape struct {
 	N, T, H, W, C   int
 	OC, KT, KH, KW  int
@@ -87,26 +82,20 @@ func (s Conv3dShape) Validate() error {
 	return s.plane().Validate()
 }
 
-// plane returns the 2-D convolution over the gathered frames (of the
-// used taps only).
+// plane returns the 2-D convolution of a shape that is not a tap sum
+// (see multiTap): its single used tap over the N·T frames. Its spatial
+// sizes are every shape's.
 func (s Conv3dShape) plane() Conv2dShape {
 	d0, d1 := s.taps()
 	return Conv2dShape{N: s.N * s.OutT(), H: s.H, W: s.W, C: (d1 - d0) * s.C, OC: s.OC, KH: s.KH, KW: s.KW, Stride: s.Stride, Pad: s.Pad}
 }
 
-// gathers reports whether the input needs the temporal gather: not when
-// one tap reads output frame ot from input frame ot.
-func (s Conv3dShape) gathers() bool {
+// multiTap reports whether s is more than one 2-D convolution over the
+// frames: not when its single used tap reads output frame ot from input
+// frame ot.
+func (s Conv3dShape) multiTap() bool {
 	d0, d1 := s.taps()
 	return !(d1-d0 == 1 && s.StrideT == 1 && d0 == s.PadT && s.OutT() == s.T)
-}
-
-func (s Conv3dShape) gatherLen() int {
-	if !s.gathers() {
-		return 0
-	}
-	d0, d1 := s.taps()
-	return s.N * s.OutT() * s.H * s.W * (d1 - d0) * s.C
 }
 
 func (s Conv3dShape) mustValidate(op string) {
@@ -117,20 +106,37 @@ func (s Conv3dShape) mustValidate(op string) {
 
 // Conv3dPackedLen returns the length of the packed weights
 // PackConv3dWeights writes for s.
-func Conv3dPackedLen(s Conv3dShape) int { return ConvPackedLen(s.plane()) }
+func Conv3dPackedLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return s.tapPackedLen()
+	}
+	return ConvPackedLen(s.plane())
+}
 
 // Conv3dWeightGradLen returns the length of the packed weight gradient
 // Conv3dBackward accumulates.
-func Conv3dWeightGradLen(s Conv3dShape) int { return ConvWeightGradLen(s.plane()) }
+func Conv3dWeightGradLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return s.tapWeightGradLen()
+	}
+	return ConvWeightGradLen(s.plane())
+}
 
 // Conv3dScratchLen returns the scratch length Conv3dForward needs;
 // Conv3dBackward needs Conv3dBackwardScratchLen.
-func Conv3dScratchLen(s Conv3dShape) int { return s.gatherLen() + ConvScratchLen(s.plane()) }
+func Conv3dScratchLen(s Conv3dShape) int {
+	if s.tapSum() {
+		return s.tapScratchLen()
+	}
+	return ConvScratchLen(s.plane())
+}
 
-// Conv3dBackwardScratchLen returns the scratch length of Conv3dBackward
-// (the gathered input and its gradient, then the 2-D scratch).
+// Conv3dBackwardScratchLen returns the scratch length of Conv3dBackward.
 func Conv3dBackwardScratchLen(s Conv3dShape) int {
-	return 2*s.gatherLen() + ConvScratchLen(s.plane())
+	if s.tapSum() {
+		return s.tapScratchLen()
+	}
+	return ConvScratchLen(s.plane())
 }
 
 // PackConv3dWeights repacks torchvision weights w [OC, C, KT, KH, KW] into
@@ -140,6 +146,11 @@ func PackConv3dWeights(s Conv3dShape, w, wk []float32) {
 	s.mustValidate(op)
 	kk := s.KH * s.KW
 	needLen(op, "w", len(w), s.OC*s.C*s.KT*kk)
+	needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+	if s.tapSum() {
+		packConv3dTaps(s, w, wk)
+		return
+	}
 	d0, d1 := s.taps()
 	kt := d1 - d0
 	tmp := getConvTmp(s.OC * s.C * kt * kk)
@@ -163,6 +174,11 @@ func UnpackConv3dWeightsGrad(s Conv3dShape, dwk, dw []float32) {
 	s.mustValidate(op)
 	kk := s.KH * s.KW
 	needLen(op, "dw", len(dw), s.OC*s.C*s.KT*kk)
+	needLen(op, "dwk", len(dwk), Conv3dWeightGradLen(s))
+	if s.tapSum() {
+		unpackConv3dTapsGrad(s, dwk, dw)
+		return
+	}
 	d0, d1 := s.taps()
 	kt := d1 - d0
 	tmp := getConvTmp(s.OC * s.C * kt * kk)
@@ -179,73 +195,6 @@ func UnpackConv3dWeightsGrad(s Conv3dShape, dwk, dw []float32) {
 	}
 }
 
-// temporalGather fills xg [N·OT, H, W, KT·C] from x [N, T, H, W, C] (see
-// Conv3dShape).
-func temporalGather(s Conv3dShape, x, xg []float32) {
-	d0, d1 := s.taps()
-	kt := d1 - d0
-	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, kt*s.C
-	parallel.For(s.N*ot*kt, 1, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			dt := j % kt // tap d0 + dt
-			f := j / kt  // output frame n·OT + ot
-			n, o := f/ot, f%ot
-			t := o*s.StrideT - s.PadT + d0 + dt
-			dst := xg[f*hw*kc+dt*c:]
-			if t < 0 || t >= s.T {
-				for p := 0; p < hw; p++ {
-					clear(dst[p*kc : p*kc+c])
-				}
-				continue
-			}
-			src := x[(n*s.T+t)*hw*c:]
-			if c == 1 {
-				for p := 0; p < hw; p++ {
-					dst[p*kc] = src[p]
-				}
-				continue
-			}
-			for p := 0; p < hw; p++ {
-				copy(dst[p*kc:p*kc+c], src[p*c:p*c+c])
-			}
-		}
-	})
-}
-
-// temporalScatter adds the gradient of the gathered input dxg into
-// dx [N, T, H, W, C]: each input frame collects the (ot, dt) slots that
-// read it. Workers own whole input frames.
-func temporalScatter(s Conv3dShape, dxg, dx []float32) {
-	d0, d1 := s.taps()
-	kt := d1 - d0
-	ot, hw, c, kc := s.OutT(), s.H*s.W, s.C, kt*s.C
-	parallel.For(s.N*s.T, 1, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			n, t := j/s.T, j%s.T
-			dst := dx[j*hw*c : (j+1)*hw*c]
-			for dt := 0; dt < kt; dt++ {
-				q := t + s.PadT - d0 - dt
-				if q < 0 || q%s.StrideT != 0 || q/s.StrideT >= ot {
-					continue
-				}
-				src := dxg[(n*ot+q/s.StrideT)*hw*kc+dt*c:]
-				if c >= 16 {
-					for p := 0; p < hw; p++ {
-						vecAcc(dst[p*c:p*c+c], src[p*kc:p*kc+c])
-					}
-					continue
-				}
-				for p := 0; p < hw; p++ {
-					d, sv := dst[p*c:p*c+c], src[p*kc:p*kc+c]
-					for i := range d {
-						d[i] += sv[i]
-					}
-				}
-			}
-		}
-	})
-}
-
 // Conv3dForward computes y = conv3d(x, w) + bias.
 //
 //	x [N,T,H,W,C], wk = PackConv3dWeights(w), bias [OC] or nil,
@@ -255,13 +204,23 @@ func Conv3dForward(s Conv3dShape, x, wk, bias, y, scratch []float32) {
 	s.mustValidate(op)
 	needLen(op, "x", len(x), s.N*s.T*s.H*s.W*s.C)
 	needLen(op, "scratch", len(scratch), Conv3dScratchLen(s))
-	g := s.gatherLen()
-	xg := x
-	if s.gathers() {
-		xg = scratch[:g]
-		temporalGather(s, x, xg)
+	if s.tapSum() {
+		needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+		needLen(op, "y", len(y), s.Rows()*s.OC)
+		if bias != nil {
+			needLen(op, "bias", len(bias), s.OC)
+		}
+		conv3dTapsForward(s, x, wk, y, scratch)
+		if bias != nil {
+			parallel.For(s.Rows(), 256, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					vecAcc(y[r*s.OC:(r+1)*s.OC], bias[:s.OC])
+				}
+			})
+		}
+		return
 	}
-	Conv2dForward(s.plane(), xg, wk, bias, y, scratch[g:])
+	Conv2dForward(s.plane(), x, wk, bias, y, scratch)
 }
 
 // Conv3dBackward accumulates the gradients of a 3-D convolution given dy
@@ -281,22 +240,16 @@ func Conv3dBackward(s Conv3dShape, x, wk, dy, dx, dwk, scratch []float32) {
 	if dx != nil {
 		needLen(op, "dx", len(dx), s.N*s.T*s.H*s.W*s.C)
 	}
-	if !s.gathers() {
-		Conv2dBackward(s.plane(), x, wk, dy, dx, dwk, scratch)
+	if s.tapSum() {
+		needLen(op, "wk", len(wk), Conv3dPackedLen(s))
+		needLen(op, "dy", len(dy), s.Rows()*s.OC)
+		if dwk != nil {
+			needLen(op, "dwk", len(dwk), Conv3dWeightGradLen(s))
+		}
+		conv3dTapsBackward(s, x, wk, dy, dx, dwk, scratch)
 		return
 	}
-	g := s.gatherLen()
-	xg := scratch[:g]
-	temporalGather(s, x, xg)
-	var dxg []float32
-	if dx != nil {
-		dxg = scratch[g : 2*g]
-		clear(dxg)
-	}
-	Conv2dBackward(s.plane(), xg, wk, dy, dxg, dwk, scratch[2*g:])
-	if dx != nil {
-		temporalScatter(s, dxg, dx)
-	}
+	Conv2dBackward(s.plane(), x, wk, dy, dx, dwk, scratch)
 }
 
 // Conv3dRef is the direct 7-loop convolution, the reference the tests

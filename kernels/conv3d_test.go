@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestConv3dMatchesRef compares Conv3dForward (temporal gather + the 2-D
+// TestConv3dMatchesRef compares Conv3dForward (tap sum over the 2-D
 // kernels: direct tiles, or Sgemm under -tags noasm) with the seven-loop
 // Conv3dRef over the shapes of r3d_18 and r2plus1d_18 at small sizes.
 func TestConv3dMatchesRef(t *testing.T) {
@@ -19,7 +19,7 @@ func TestConv3dMatchesRef(t *testing.T) {
 		{N: 2, T: 4, H: 4, W: 4, C: 20, OC: 8, KT: 3, KH: 1, KW: 1, StrideT: 2, Stride: 1, PadT: 1, Pad: 0},
 		{N: 2, T: 4, H: 6, W: 6, C: 8, OC: 16, KT: 1, KH: 1, KW: 1, StrideT: 2, Stride: 2},
 		// taps that only meet padding are left out: one frame (the middle
-		// tap alone, no gather), two frames at stride 2 (taps 1 and 2)
+		// tap alone, a plain 2-D convolution), two frames at stride 2 (taps 1 and 2)
 		{N: 2, T: 1, H: 4, W: 4, C: 16, OC: 8, KT: 3, KH: 3, KW: 3, StrideT: 1, Stride: 1, PadT: 1, Pad: 1},
 		{N: 2, T: 2, H: 5, W: 5, C: 8, OC: 8, KT: 3, KH: 3, KW: 3, StrideT: 2, Stride: 2, PadT: 1, Pad: 1},
 	} {
