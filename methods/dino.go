@@ -21,13 +21,28 @@ type DINOConfig struct {
 	Momentum float64 `yaml:"momentum"`
 	// StudentTemp is τ_s (0.1); the teacher's τ_t rises linearly from
 	// TeacherTempStart to TeacherTemp over the first TeacherWarmup of the
-	// run (a fraction; the paper: 0.04 → 0.07 over 30 of 100 epochs).
+	// run (a fraction; the paper's ViT runs: 0.04 → 0.07 over 30 of 100
+	// epochs; main_dino.py's defaults and the default here: 0.04 flat).
 	StudentTemp      float64 `yaml:"student_temp"`
 	TeacherTempStart float64 `yaml:"teacher_temp_start"`
 	TeacherTemp      float64 `yaml:"teacher_temp"`
 	TeacherWarmup    float64 `yaml:"teacher_warmup"`
 	// CenterMomentum is m of the centre update c ← m·c + (1−m)·mean (0.9).
 	CenterMomentum float64 `yaml:"center_momentum"`
+	// CenterInit is the centre before the first step: "batch" (the
+	// default) sets it to the mean of the first batch's teacher outputs,
+	// "zero" starts it at 0 as the paper does. From zero, the first
+	// steps' targets are the outputs' common component, the same peaked
+	// distribution for every image, and the student is trained to map
+	// every image to it (see the README's DINO notes).
+	CenterInit string `yaml:"center_init"`
+	// OutputBN puts a batch norm on the head's bottleneck, before its L2
+	// normalisation (the default; the paper has none). A small ResNet's
+	// bottleneck outputs of different images share one direction (cosine
+	// 0.89 at initialisation on MNIST), which the centre removes from the
+	// targets, leaving them almost uniform; the batch norm centres each
+	// dimension over the batch, so the images start apart (cosine 0.01).
+	OutputBN bool `yaml:"output_bn"`
 	// GlobalCrops are the leading views the teacher sees (2); LocalCrops
 	// how many of the views after them the student also sees (0: none,
 	// the default, as local crops of 28–32-pixel images hurt SwAV here;
@@ -39,7 +54,7 @@ type DINOConfig struct {
 // Defaults sets the settings for short runs on small images.
 func (c *DINOConfig) Defaults() {
 	*c = DINOConfig{Prototypes: 1024, Momentum: 0.99, StudentTemp: 0.1, TeacherTempStart: 0.04,
-		TeacherTemp: 0.07, TeacherWarmup: 0.3, CenterMomentum: 0.9, GlobalCrops: 2}
+		TeacherTemp: 0.04, TeacherWarmup: 0.3, CenterMomentum: 0.9, CenterInit: "batch", OutputBN: true, GlobalCrops: 2}
 }
 
 // Flags registers DINO's command-line flags on fs.
@@ -51,6 +66,8 @@ func (c *DINOConfig) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.TeacherTemp, "dino-teacher-temp", c.TeacherTemp, "dino: teacher temperature after the warm-up")
 	fs.Float64Var(&c.TeacherWarmup, "dino-teacher-warmup", c.TeacherWarmup, "dino: fraction of the run over which the teacher temperature rises")
 	fs.Float64Var(&c.CenterMomentum, "dino-center-momentum", c.CenterMomentum, "dino: centre EMA momentum")
+	fs.StringVar(&c.CenterInit, "dino-center-init", c.CenterInit, "dino: centre before the first step: batch (the first batch's mean teacher output) or zero (the paper)")
+	fs.BoolVar(&c.OutputBN, "dino-output-bn", c.OutputBN, "dino: batch norm on the head's bottleneck before its L2 normalisation (false: the paper's head)")
 	fs.IntVar(&c.GlobalCrops, "dino-global-crops", c.GlobalCrops, "dino: leading global crops (seen by the teacher)")
 	fs.IntVar(&c.LocalCrops, "dino-local-crops", c.LocalCrops, "dino: local crops seen by the student (0: none; -1: all the augmentation makes)")
 }
@@ -68,6 +85,8 @@ func (c *DINOConfig) Validate() error {
 		return fmt.Errorf("dino-teacher-warmup: %v, want a fraction of the run in [0, 1]", c.TeacherWarmup)
 	case !(c.CenterMomentum >= 0 && c.CenterMomentum < 1):
 		return fmt.Errorf("dino-center-momentum: %v, want 0 ≤ m < 1", c.CenterMomentum)
+	case c.CenterInit != "batch" && c.CenterInit != "zero":
+		return fmt.Errorf("dino-center-init: %q, want batch or zero", c.CenterInit)
 	case c.GlobalCrops < 1 || c.LocalCrops < -1:
 		return fmt.Errorf("dino: %d global and %d local crops, want ≥ 1 and ≥ −1", c.GlobalCrops, c.LocalCrops)
 	case c.GlobalCrops == 1 && c.LocalCrops == 0:
@@ -99,7 +118,12 @@ func (c DINOConfig) CropsUsed(available int) int {
 // cfg.ProjDim (the paper 256) and a weight-normalised linear layer to K
 // outputs whose norm is fixed at 1 (norm_last_layer), kept here as unit
 // rows renormalised after every step (nn.Prototypes). The teacher sees
-// only the global crops; the student sees all of them.
+// only the global crops; the student sees all of them. Two defaults
+// differ from the paper so that short runs of small ResNets learn
+// (DINOConfig.OutputBN and CenterInit; the paper's head and zero centre
+// are configs/paper/dino.yaml): without them the student's outputs went
+// uniform within 100 steps and the encoder ended below its random
+// initialisation.
 type DINO struct {
 	cfg        Config
 	opt        DINOConfig
@@ -134,7 +158,7 @@ func NewDINO(cfg Config, seed uint64) (*DINO, error) {
 			return nil, nil, nil, fmt.Errorf("dino: %w", err)
 		}
 		h := cfg.ProjHidden
-		head := nn.MLP(nn.MLPSpec{Dims: []int{enc.FeatureDim(), h, h, cfg.ProjDim}}, rng)
+		head := nn.MLP(nn.MLPSpec{Dims: []int{enc.FeatureDim(), h, h, cfg.ProjDim}, OutputBN: opt.OutputBN}, rng)
 		return enc, head, nn.NewPrototypes(cfg.ProjDim, opt.Prototypes, rng), nil
 	}
 	if m.encoder, m.head, m.prototypes, err = build(); err != nil {
@@ -215,6 +239,9 @@ func (m *DINO) Loss(b Batch) *autograd.Value {
 		return dinoForward(m.tEncoder, m.tHead, m.tProto, x)
 	}, gin)
 	m.pending = t
+	if b.Step == 0 && m.opt.CenterInit == "batch" {
+		loss.UpdateCenter(m.center, t, 0) // c = the first batch's mean
+	}
 	m.tauT = m.TeacherTemp(b.Step)
 	return loss.DINO(s, t, m.center, g, float32(m.opt.StudentTemp), m.tauT)
 }

@@ -176,6 +176,7 @@ func TestDINOSchedulesAndCrops(t *testing.T) {
 	cfg := tinySSLConfig()
 	cfg.TotalSteps = 100
 	cfg.Options.DINO.LocalCrops = 2
+	cfg.Options.DINO.TeacherTemp = 0.07 // the paper's ViT schedule; the default is 0.04 flat
 	mm, err := New("dino", cfg, 6)
 	if err != nil {
 		t.Fatal(err)
@@ -198,11 +199,41 @@ func TestDINOSchedulesAndCrops(t *testing.T) {
 	if v := float64(l.Item()); v < 0.5*math.Log(1024) || v > 2*math.Log(1024) {
 		t.Errorf("initial loss %v, want near log K = %.2f", v, math.Log(1024))
 	}
+	// CenterInit "batch": the centre is the first batch's mean teacher
+	// output before the targets are computed.
+	mean := tensor.New(1024)
+	loss.UpdateCenter(mean, m.pending, 0)
+	if d := tensor.MaxAbsDiff(m.center, mean); d != 0 || tensor.MaxAbsDiff(mean, tensor.New(1024)) == 0 {
+		t.Errorf("centre after the first batch differs from the teacher's mean output by %g", d)
+	}
 	autograd.Free(l)
+	before := m.center.Clone()
 	m.AfterStep(0)
-	if tensor.MaxAbsDiff(m.center, tensor.New(1024)) == 0 {
+	if tensor.MaxAbsDiff(m.center, before) == 0 {
 		t.Error("centre did not move")
 	}
+	// Later batches leave the centre to AfterStep.
+	before = m.center.Clone()
+	autograd.Free(m.Loss(sslBatch(1, 2)))
+	if tensor.MaxAbsDiff(m.center, before) != 0 {
+		t.Error("centre changed in Loss after step 0")
+	}
+	// The default head ends in a batch norm; the paper's does not, and
+	// its centre starts at zero.
+	if _, ok := m.head.At(m.head.Len() - 1).(*nn.BatchNorm); !ok {
+		t.Errorf("default head ends in %T, want *nn.BatchNorm", m.head.At(m.head.Len()-1))
+	}
+	cfg.Options.DINO.OutputBN, cfg.Options.DINO.CenterInit = false, "zero"
+	mp, _ := New("dino", cfg, 6)
+	paper := mp.(*DINO)
+	if _, ok := paper.head.At(paper.head.Len() - 1).(*nn.Linear); !ok {
+		t.Errorf("paper head ends in %T, want *nn.Linear", paper.head.At(paper.head.Len()-1))
+	}
+	autograd.Free(paper.Loss(sslBatch(0, 2)))
+	if tensor.MaxAbsDiff(paper.center, tensor.New(1024)) != 0 {
+		t.Error("centre_init zero: centre moved before AfterStep")
+	}
+	cfg.Options.DINO.OutputBN, cfg.Options.DINO.CenterInit = true, "batch"
 	cfg.Options.DINO.LocalCrops = 3
 	m3, _ := New("dino", cfg, 6)
 	func() {
@@ -237,8 +268,9 @@ func TestNewMethodConfigsValidate(t *testing.T) {
 		func(o *Options) { o.MoCoV3.Momentum = -0.1 },
 		func(o *Options) { o.DINO.TeacherWarmup = 2 },
 		func(o *Options) { o.DINO.GlobalCrops, o.DINO.LocalCrops = 1, 0 },
+		func(o *Options) { o.DINO.CenterInit = "mean" },
 	}
-	names := []string{"byol", "simsiam", "barlowtwins", "vicreg", "mocov3", "dino", "dino"}
+	names := []string{"byol", "simsiam", "barlowtwins", "vicreg", "mocov3", "dino", "dino", "dino"}
 	for i, edit := range bad {
 		cfg := tinySSLConfig()
 		edit(&cfg.Options)
