@@ -20,6 +20,18 @@ const (
 	EvalFinetune = "finetune"
 )
 
+// Evaluation modalities: what the encoder sees.
+const (
+	// ModalityRGB feeds RGB clips to the run's (RGB) encoder.
+	ModalityRGB = "rgb"
+	// ModalityMotion feeds the frame differences of the same windows
+	// (the cross-modal pretext's second view) to the run's motion encoder
+	// when it has one (a cross-modal run), else to its encoder: the
+	// motion stream of a two-stream network, which sees how things move
+	// and not the scene they move in.
+	ModalityMotion = "motion"
+)
+
 // EvalConfig configures Evaluate. Zero fields take defaults; the clip
 // shape and decode size are the pretraining run's.
 type EvalConfig struct {
@@ -30,6 +42,7 @@ type EvalConfig struct {
 	Batch       int     // finetune batch (8)
 	LR          float64 // linear 0.1 (standardised features), finetune 0.01
 	Clips       int     // evaluation clips per video (4)
+	Modality    string  // rgb (default) or motion
 	Seed        uint64
 }
 
@@ -57,6 +70,9 @@ func (e *EvalConfig) defaults() {
 	if e.Clips == 0 {
 		e.Clips = 4
 	}
+	if e.Modality == "" {
+		e.Modality = ModalityRGB
+	}
 }
 
 // Evaluate trains a classifier on the labelled train split over the
@@ -67,13 +83,21 @@ func Evaluate(ec EvalConfig, log io.Writer) (EvalResult, error) {
 	if ec.Kind != EvalLinear && ec.Kind != EvalFinetune {
 		return EvalResult{}, fmt.Errorf("videotrain: eval kind %q, want linear or finetune", ec.Kind)
 	}
+	if ec.Modality != ModalityRGB && ec.Modality != ModalityMotion {
+		return EvalResult{}, fmt.Errorf("videotrain: eval modality %q, want %s or %s", ec.Modality, ModalityRGB, ModalityMotion)
+	}
 	if ec.Epochs < 1 || ec.Batch < 1 || !(ec.LR > 0) || ec.Clips < 1 {
 		return EvalResult{}, fmt.Errorf("videotrain: eval epochs %d, batch %d, lr %g, clips %d: all must be positive", ec.Epochs, ec.Batch, ec.LR, ec.Clips)
 	}
-	enc, c, err := LoadEncoder(ec.Checkpoint)
+	load := LoadEncoder
+	if ec.Modality == ModalityMotion {
+		load = LoadMotionEncoder
+	}
+	enc, c, err := load(ec.Checkpoint)
 	if err != nil {
 		return EvalResult{}, err
 	}
+	motion := ec.Modality == ModalityMotion
 	tr, err := video.Open(ec.Train, c.videoOptions())
 	if err != nil {
 		return EvalResult{}, err
@@ -91,7 +115,7 @@ func Evaluate(ec EvalConfig, log io.Writer) (EvalResult, error) {
 	head := nn.NewLinear(enc.FeatureDim(), classes, true, rng)
 	var mean, std []float32
 	if ec.Kind == EvalLinear {
-		x, y, err := features(enc, tr, ec.Clips, spec)
+		x, y, err := features(enc, tr, ec.Clips, spec, motion)
 		if err != nil {
 			return EvalResult{}, err
 		}
@@ -101,11 +125,11 @@ func Evaluate(ec EvalConfig, log io.Writer) (EvalResult, error) {
 			return EvalResult{}, err
 		}
 	} else {
-		if err := finetune(enc, head, tr, spec, ec, log); err != nil {
+		if err := finetune(enc, head, tr, spec, motion, ec, log); err != nil {
 			return EvalResult{}, err
 		}
 	}
-	x, _, err := features(enc, te, ec.Clips, spec)
+	x, _, err := features(enc, te, ec.Clips, spec, motion)
 	if err != nil {
 		return EvalResult{}, err
 	}
@@ -118,8 +142,9 @@ func Evaluate(ec EvalConfig, log io.Writer) (EvalResult, error) {
 }
 
 // features returns the eval-mode encoder features of clips evenly spaced
-// clips per video [videos·clips, D] and their labels.
-func features(enc *videomodels.VideoResNet, ds *video.Dataset, clips int, spec video.ClipSpec) (*tensor.Tensor, []int, error) {
+// clips per video [videos·clips, D] (of their frame differences with
+// motion set) and their labels.
+func features(enc *videomodels.VideoResNet, ds *video.Dataset, clips int, spec video.ClipSpec, motion bool) (*tensor.Tensor, []int, error) {
 	nn.SetTraining(enc, false)
 	defer nn.SetTraining(enc, true)
 	d := enc.FeatureDim()
@@ -134,7 +159,7 @@ func features(enc *videomodels.VideoResNet, ds *video.Dataset, clips int, spec v
 				labels = append(labels, ds.Labels[v])
 			}
 		}
-		x, err := video.EvalClips(ds, idx, clips, spec, false)
+		x, err := video.EvalClips(ds, idx, clips, spec, motion)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -182,8 +207,12 @@ func fitLinear(head *nn.Linear, x *tensor.Tensor, y []int, ec EvalConfig, rng *r
 
 // finetune trains encoder and head end to end on random training clips
 // (crop and flip augmentation) with SGD, momentum 0.9, cosine schedule.
-func finetune(enc *videomodels.VideoResNet, head *nn.Linear, tr *video.Dataset, spec video.ClipSpec, ec EvalConfig, log io.Writer) error {
-	ld, err := video.NewLoader(tr, video.LoaderConfig{Batch: min(ec.Batch, tr.Len()), Seed: ec.Seed ^ 0xf1e7, Spec: spec, Views: video.Single, Augment: video.TrainAugment})
+func finetune(enc *videomodels.VideoResNet, head *nn.Linear, tr *video.Dataset, spec video.ClipSpec, motion bool, ec EvalConfig, log io.Writer) error {
+	views, view := video.Single, 0
+	if motion { // the loader's motion views are [RGB, frame differences]
+		views, view = video.Motion, 1
+	}
+	ld, err := video.NewLoader(tr, video.LoaderConfig{Batch: min(ec.Batch, tr.Len()), Seed: ec.Seed ^ 0xf1e7, Spec: spec, Views: views, Augment: video.TrainAugment})
 	if err != nil {
 		return err
 	}
@@ -201,7 +230,7 @@ func finetune(enc *videomodels.VideoResNet, head *nn.Linear, tr *video.Dataset, 
 			return err
 		}
 		opt.SetLR(sched.At(step))
-		l := autograd.CrossEntropy(head.Forward(enc.Forward(autograd.Const(b.Views[0]))), b.Labels)
+		l := autograd.CrossEntropy(head.Forward(enc.Forward(autograd.Const(b.Views[view]))), b.Labels)
 		lv := float64(l.Item())
 		if math.IsNaN(lv) || math.IsInf(lv, 0) {
 			return fmt.Errorf("videotrain: fine-tuning step %d: loss %v", step, lv)

@@ -113,6 +113,7 @@ func evalVideo(kind string, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&ec.Batch, "batch-size", 8, "fine-tuning batch size")
 	fs.Float64Var(&ec.LR, "lr", 0, "learning rate (linear 0.1, finetune 0.01)")
 	fs.IntVar(&ec.Clips, "clips", 4, "evenly spaced clips per video (features, video-level score)")
+	fs.StringVar(&ec.Modality, "modality", videotrain.ModalityRGB, "rgb (RGB clips into the encoder) or motion (frame differences into a cross-modal run's motion encoder, else into its encoder)")
 	fs.Uint64Var(&ec.Seed, "seed", 1, "seed")
 	jsonOut := fs.Bool("json", false, `print {"clip_top1": ..., "video_top1": ...}`)
 	frameCache := fs.String("frame-cache", videotrain.DiskCache, `directory keeping decoded frames between runs ("" disables)`)

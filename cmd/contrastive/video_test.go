@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/contrastive-ssl/contrastive/checkpoint"
 	"github.com/contrastive-ssl/contrastive/internal/safetensors"
+	"github.com/contrastive-ssl/contrastive/nn"
 	"github.com/contrastive-ssl/contrastive/video"
+	"github.com/contrastive-ssl/contrastive/videotrain"
 )
 
 // tinyVideos writes DIR/{train,val}/{up,down}/*.mp4 with ffmpeg: 24×18
@@ -98,9 +101,17 @@ func TestVideoCLIPath(t *testing.T) {
 	if _, err := checkpoint.LoadModel(filepath.Join(dir, "cm", "checkpoint.safetensors"), nil, checkpoint.LoadOptions{IgnoreUnexpected: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{"linear", "finetune"} {
-		out := runCLI(t, "eval", "video", kind, "--checkpoint", filepath.Join(dir, "cm"), "--train", root, "--test", root+":val",
-			"--epochs", "2", "--clips", "2", "--batch-size", "2", "--json", "--frame-cache", filepath.Join(dir, "cache"))
+	checkMotionEncoder(t, filepath.Join(dir, "cm"), "motion_encoder.stem.0.weight")
+	checkMotionEncoder(t, filepath.Join(dir, "b"), "stem.0.weight")
+	var errb bytes.Buffer
+	if code := run([]string{"eval", "video", "linear", "--checkpoint", filepath.Join(dir, "cm"), "--train", root, "--test", root + ":val",
+		"--modality", "depth", "--frame-cache", filepath.Join(dir, "cache")}, io.Discard, &errb); code == 0 || !strings.Contains(errb.String(), `modality "depth"`) {
+		t.Errorf("eval video --modality depth: exit %d, stderr %q; want an error naming the modality", code, errb.String())
+	}
+	for _, kind := range []string{"linear", "finetune", "linear --modality motion", "finetune --modality motion"} {
+		f := strings.Fields(kind)
+		out := runCLI(t, append(append([]string{"eval", "video"}, f...), "--checkpoint", filepath.Join(dir, "cm"), "--train", root, "--test", root+":val",
+			"--epochs", "2", "--clips", "2", "--batch-size", "2", "--json", "--frame-cache", filepath.Join(dir, "cache"))...)
 		var res map[string]float64
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("eval video %s: %v in %q", kind, err, out)
@@ -119,6 +130,34 @@ func TestVideoCLIPath(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCLI(t, "model", "summary", "--arch", "r3d_18", "--json")), &sum); err != nil || sum["params"] != 33166272.0 {
 		t.Errorf("model summary --arch r3d_18: params %v (err %v), want 33166272", sum["params"], err)
 	}
+}
+
+// checkMotionEncoder checks that the motion modality's encoder of run
+// holds the checkpoint's tensor want (the motion encoder of a cross-modal
+// run, the encoder itself otherwise).
+func checkMotionEncoder(t *testing.T, run, want string) {
+	t.Helper()
+	enc, _, err := videotrain.LoadMotionEncoder(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(filepath.Join(run, "checkpoint.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := f.Float32(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range nn.State(enc) {
+		if e.Name == "stem.0.weight" {
+			if !bytes.Equal(f32bytes(e.F32.Data), f32bytes(w.Data)) {
+				t.Errorf("%s: the motion encoder's stem.0.weight is not the checkpoint's %s", run, want)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: the motion encoder has no stem.0.weight", run)
 }
 
 func f32bytes(x []float32) []byte {
