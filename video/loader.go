@@ -22,6 +22,9 @@ const (
 	// and crop: two modalities of one sample, as CMC pairs them (Tian et
 	// al., arXiv:1906.05849).
 	Motion
+	// MotionOnly is Motion's second view alone (the same draws): a
+	// motion stream trained without rendering the RGB clip it pairs with.
+	MotionOnly
 )
 
 // LoaderConfig configures a Loader.
@@ -36,7 +39,8 @@ type LoaderConfig struct {
 // Batch is one batch of clips.
 type Batch struct {
 	// Views holds one [B, Frames, Size, Size, 3] tensor per view (one for
-	// Single, two for Temporal and Motion: RGB first, motion second).
+	// Single and MotionOnly, two for Temporal and Motion: RGB first,
+	// motion second).
 	Views   []*tensor.Tensor
 	Labels  []int
 	Indices []int // dataset indices
@@ -77,7 +81,7 @@ func (l *Loader) Batch(step int) (*Batch, error) {
 	b := l.cfg.Batch
 	idx := perm[k*b : (k+1)*b]
 	nv := 1
-	if l.cfg.Views != Single {
+	if l.cfg.Views == Temporal || l.cfg.Views == Motion {
 		nv = 2
 	}
 	s := l.cfg.Spec
@@ -122,9 +126,13 @@ func (l *Loader) sample(i int, rng *rand.Rand, views []*tensor.Tensor, j int) er
 		for v := range 2 {
 			s.clip(f, s.RandomStart(f.N, rng), l.cfg.Augment.draw(f.H, f.W, rng), dst(v))
 		}
-	case Motion:
+	case Motion, MotionOnly:
 		start := rng.IntN(max(1, f.N-s.Span()-s.Stride+1))
 		p := l.cfg.Augment.draw(f.H, f.W, rng)
+		if l.cfg.Views == MotionOnly {
+			s.motion(f, start, p, dst(0))
+			break
+		}
 		s.clip(f, start, p, dst(0))
 		s.motion(f, start, p, dst(1))
 	}

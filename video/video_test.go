@@ -274,6 +274,15 @@ func TestLoader(t *testing.T) {
 	if got := b1.Views[0].Shape(); !tensor.EqualShape(got, []int{2, 3, 8, 8, 3}) {
 		t.Errorf("view shape %v, want [2 3 8 8 3]", got)
 	}
+	// MotionOnly is Motion's second view, drawn the same way.
+	bm, err1 := mk(video.Motion, video.TrainAugment).Batch(3)
+	bo, err2 := mk(video.MotionOnly, video.TrainAugment).Batch(3)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if len(bo.Views) != 1 || tensor.MaxAbsDiff(bo.Views[0], bm.Views[1]) != 0 {
+		t.Errorf("MotionOnly: %d views, want 1 equal to Motion's second", len(bo.Views))
+	}
 	// motion view of the evaluation clips of frame folder b/f0, whose
 	// frames step by 20 grey levels: (20/255)·16 away from the corner.
 	m, err := video.EvalClips(d, []int{2}, 1, video.ClipSpec{Frames: 2, Stride: 1, Size: 8}, true)

@@ -89,15 +89,11 @@ func Evaluate(ec EvalConfig, log io.Writer) (EvalResult, error) {
 	if ec.Epochs < 1 || ec.Batch < 1 || !(ec.LR > 0) || ec.Clips < 1 {
 		return EvalResult{}, fmt.Errorf("videotrain: eval epochs %d, batch %d, lr %g, clips %d: all must be positive", ec.Epochs, ec.Batch, ec.LR, ec.Clips)
 	}
-	load := LoadEncoder
-	if ec.Modality == ModalityMotion {
-		load = LoadMotionEncoder
-	}
-	enc, c, err := load(ec.Checkpoint)
+	motion := ec.Modality == ModalityMotion
+	enc, c, err := loadEncoder(ec.Checkpoint, motion)
 	if err != nil {
 		return EvalResult{}, err
 	}
-	motion := ec.Modality == ModalityMotion
 	tr, err := video.Open(ec.Train, c.videoOptions())
 	if err != nil {
 		return EvalResult{}, err
@@ -208,9 +204,9 @@ func fitLinear(head *nn.Linear, x *tensor.Tensor, y []int, ec EvalConfig, rng *r
 // finetune trains encoder and head end to end on random training clips
 // (crop and flip augmentation) with SGD, momentum 0.9, cosine schedule.
 func finetune(enc *videomodels.VideoResNet, head *nn.Linear, tr *video.Dataset, spec video.ClipSpec, motion bool, ec EvalConfig, log io.Writer) error {
-	views, view := video.Single, 0
-	if motion { // the loader's motion views are [RGB, frame differences]
-		views, view = video.Motion, 1
+	views := video.Single
+	if motion {
+		views = video.MotionOnly
 	}
 	ld, err := video.NewLoader(tr, video.LoaderConfig{Batch: min(ec.Batch, tr.Len()), Seed: ec.Seed ^ 0xf1e7, Spec: spec, Views: views, Augment: video.TrainAugment})
 	if err != nil {
@@ -230,7 +226,7 @@ func finetune(enc *videomodels.VideoResNet, head *nn.Linear, tr *video.Dataset, 
 			return err
 		}
 		opt.SetLR(sched.At(step))
-		l := autograd.CrossEntropy(head.Forward(enc.Forward(autograd.Const(b.Views[view]))), b.Labels)
+		l := autograd.CrossEntropy(head.Forward(enc.Forward(autograd.Const(b.Views[0]))), b.Labels)
 		lv := float64(l.Item())
 		if math.IsNaN(lv) || math.IsInf(lv, 0) {
 			return fmt.Errorf("videotrain: fine-tuning step %d: loss %v", step, lv)

@@ -226,26 +226,19 @@ func inflateFrom(enc *videomodels.VideoResNet, path string) error {
 
 // LoadEncoder rebuilds a video run's RGB encoder from its checkpoint.
 func LoadEncoder(path string) (*videomodels.VideoResNet, Config, error) {
-	return loadEncoder(path, "")
+	return loadEncoder(path, false)
 }
 
 // LoadMotionEncoder reads the motion encoder of a cross-modal run (its
 // tensors under motion_encoder.*) or, for a run without one, the
 // encoder LoadEncoder reads.
 func LoadMotionEncoder(path string) (*videomodels.VideoResNet, Config, error) {
-	c, err := configOf(checkpointFile(path))
-	if err != nil {
-		return nil, c, err
-	}
-	if c.Pretext == PretextCrossModal {
-		return loadEncoder(path, "motion_encoder")
-	}
-	return loadEncoder(path, "")
+	return loadEncoder(path, true)
 }
 
-// loadEncoder reads the encoder stored under prefix ("" for the
-// top-level one) of a video run or checkpoint.
-func loadEncoder(path, prefix string) (*videomodels.VideoResNet, Config, error) {
+// loadEncoder reads the encoder of a video run or checkpoint: with motion
+// set, a cross-modal run's motion encoder.
+func loadEncoder(path string, motion bool) (*videomodels.VideoResNet, Config, error) {
 	file := checkpointFile(path)
 	c, err := configOf(file)
 	if err != nil {
@@ -256,8 +249,8 @@ func loadEncoder(path, prefix string) (*videomodels.VideoResNet, Config, error) 
 		return nil, c, err
 	}
 	var root nn.Module = enc
-	if prefix != "" {
-		root = &rootModule{[]nn.Child{{Name: prefix, Module: enc}}}
+	if motion && c.Pretext == PretextCrossModal {
+		root = &rootModule{[]nn.Child{{Name: "motion_encoder", Module: enc}}}
 	}
 	if _, err := checkpoint.LoadModel(file, checkpoint.Entries(nn.State(root)), checkpoint.LoadOptions{IgnoreUnexpected: true}); err != nil {
 		return nil, c, err
