@@ -330,10 +330,10 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	var loss float64
 	for r.step < r.total {
 		if r.interrupted(ctx) {
+			r.metrics.Flush() // before the checkpoint: see below
 			if err := r.save(pos); err != nil {
 				return nil, err
 			}
-			r.metrics.Flush()
 			return nil, fmt.Errorf("%w at step %d: checkpoint written to %s", ErrInterrupted, r.step, filepath.Join(r.cfg.Out, CheckpointFile))
 		}
 		b, err := loader.Next()
@@ -374,10 +374,15 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			r.progress(rec, began)
 		}
 		if r.cfg.CheckpointEvery > 0 && r.step%r.cfg.CheckpointEvery == 0 {
+			// The log is flushed before the checkpoint is written, so a
+			// checkpoint never gets ahead of the log: a run killed between
+			// the two resumes from the previous checkpoint, and OpenMetrics
+			// drops the lines after it. (In the other order a kill there
+			// lost the lines since the last flush for good.)
+			r.metrics.Flush()
 			if err := r.save(pos); err != nil {
 				return nil, err
 			}
-			r.metrics.Flush()
 		}
 		epochDone := r.step%r.perEpoch == 0
 		if r.rank() == 0 && r.test != nil && r.cfg.KNNEvery > 0 && epochDone && (r.step/r.perEpoch)%r.cfg.KNNEvery == 0 && r.step < r.total {
